@@ -1,0 +1,123 @@
+//! Who may do what. Roles are fixed by the product; what each role may do is this one table, checked
+//! on every API route (the route table in `kefu-api` names a [`Permission`] for each route).
+
+use crate::FieldError;
+use crate::customer::keyword_enum;
+
+keyword_enum!(
+    Role { Admin = "admin", Supervisor = "supervisor", Agent = "agent", SiteStaff = "site_staff", Auditor = "auditor" }
+);
+
+impl Role {
+    fn from_chinese(s: &str) -> Option<Role> {
+        Role::ALL.iter().copied().find(|r| r.label_zh() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::Supervisor => "班长",
+            Role::Agent => "坐席",
+            Role::SiteStaff => "站点人员",
+            Role::Auditor => "审计员",
+        }
+    }
+
+    pub fn can(self, p: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match p {
+            // Everyone signed in may see who they are, sign out and change their own password.
+            OwnAccount | UnitsRead => true,
+            CustomersRead => matches!(self, Admin | Supervisor | Agent | SiteStaff | Auditor),
+            CustomersWrite => matches!(self, Admin | Supervisor | Agent),
+            PaymentsWrite => matches!(self, Admin | Supervisor),
+            ImportsRun => matches!(self, Admin),
+            ImportsRead => matches!(self, Admin | Supervisor | Auditor),
+            UsersRead => matches!(self, Admin | Supervisor | Auditor),
+            UsersWrite | UnitsWrite | TokensManage => matches!(self, Admin),
+            AuditRead => matches!(self, Admin | Auditor),
+        }
+    }
+
+    pub fn permissions(self) -> Vec<Permission> {
+        Permission::ALL.iter().copied().filter(|&p| self.can(p)).collect()
+    }
+}
+
+keyword_enum!(
+    Permission {
+        OwnAccount = "own_account",
+        UnitsRead = "units.read",
+        UnitsWrite = "units.write",
+        UsersRead = "users.read",
+        UsersWrite = "users.write",
+        CustomersRead = "customers.read",
+        CustomersWrite = "customers.write",
+        PaymentsWrite = "payments.write",
+        ImportsRun = "imports.run",
+        ImportsRead = "imports.read",
+        AuditRead = "audit.read",
+        TokensManage = "tokens.manage",
+    }
+);
+
+impl Permission {
+    fn from_chinese(_: &str) -> Option<Permission> {
+        None
+    }
+}
+
+/// A login name: 3-32 of `a-z 0-9 . _ -`, lower-case, starting with a letter or digit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(input: &str) -> Result<Username, FieldError> {
+        let s = input.trim().to_ascii_lowercase();
+        let ok_chars = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        let ok_first = s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
+        if (3..=32).contains(&s.len()) && ok_chars && ok_first {
+            Ok(Username(s))
+        } else {
+            Err(FieldError::new("", "a username has 3-32 characters: a-z, 0-9, '.', '_' or '-', starting with a letter or digit"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auditor_reads_but_never_writes() {
+        for p in Permission::ALL {
+            let writes = matches!(
+                p,
+                Permission::UnitsWrite
+                    | Permission::UsersWrite
+                    | Permission::CustomersWrite
+                    | Permission::PaymentsWrite
+                    | Permission::ImportsRun
+                    | Permission::TokensManage
+            );
+            if writes {
+                assert!(!Role::Auditor.can(*p), "auditor must not have {p}");
+            }
+        }
+        assert!(Role::Auditor.can(Permission::AuditRead));
+    }
+
+    #[test]
+    fn usernames() {
+        assert_eq!(Username::parse("Agent01").unwrap().as_str(), "agent01");
+        for bad in ["ab", "-abc", "a b c", "张三丰", "x'; --"] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

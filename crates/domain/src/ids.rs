@@ -1,0 +1,57 @@
+//! Identifiers. Every row kefu creates gets a UUIDv7: unique without asking the database, roughly
+//! time-ordered (good for B-tree indexes), and the same on SQLite and PostgreSQL.
+
+macro_rules! id_type {
+    ($($(#[$m:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub uuid::Uuid);
+
+        impl $name {
+            /// A fresh time-ordered id.
+            pub fn new() -> $name {
+                $name(uuid::Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse().map($name)
+            }
+        }
+
+        impl From<uuid::Uuid> for $name {
+            fn from(u: uuid::Uuid) -> Self {
+                $name(u)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// A department or site of the organization.
+    UnitId,
+    UserId,
+    CustomerId,
+    AccountId,
+    BillId,
+    PaymentId,
+    /// A web session or an API token: both are bearer credentials.
+    CredentialId,
+    AuditId,
+    ImportJobId,
+);
