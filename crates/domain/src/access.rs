@@ -41,7 +41,11 @@ impl Role {
     }
 
     pub fn permissions(self) -> Vec<Permission> {
-        Permission::ALL.iter().copied().filter(|&p| self.can(p)).collect()
+        Permission::ALL
+            .iter()
+            .copied()
+            .filter(|&p| self.can(p))
+            .collect()
     }
 }
 
@@ -76,12 +80,17 @@ pub struct Username(String);
 impl Username {
     pub fn parse(input: &str) -> Result<Username, FieldError> {
         let s = input.trim().to_ascii_lowercase();
-        let ok_chars = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        let ok_chars = s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
         let ok_first = s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
         if (3..=32).contains(&s.len()) && ok_chars && ok_first {
             Ok(Username(s))
         } else {
-            Err(FieldError::new("", "a username has 3-32 characters: a-z, 0-9, '.', '_' or '-', starting with a letter or digit"))
+            Err(FieldError::new(
+                "",
+                "a username has 3-32 characters: a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
+            ))
         }
     }
 

@@ -13,7 +13,10 @@ pub struct Period {
 impl Period {
     pub fn new(year: i32, month: u32) -> Result<Period, FieldError> {
         if !(2000..=2100).contains(&year) || !(1..=12).contains(&month) {
-            return Err(FieldError::new("", "a billing period is YYYY-MM between 2000-01 and 2100-12"));
+            return Err(FieldError::new(
+                "",
+                "a billing period is YYYY-MM between 2000-01 and 2100-12",
+            ));
         }
         Ok(Period { year, month })
     }
@@ -38,15 +41,34 @@ impl Period {
     }
 
     pub fn of(date: NaiveDate) -> Period {
-        Period { year: date.year(), month: date.month() }
+        Period {
+            year: date.year(),
+            month: date.month(),
+        }
     }
 
     pub fn previous(self) -> Period {
-        if self.month == 1 { Period { year: self.year - 1, month: 12 } } else { Period { year: self.year, month: self.month - 1 } }
+        if self.month == 1 {
+            Period {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Period {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
     }
 
     pub fn first_day(self) -> NaiveDate {
         NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("validated period")
+    }
+}
+
+impl serde::Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -108,7 +130,10 @@ mod tests {
     fn periods() {
         assert_eq!(Period::parse("2026-10").unwrap().to_string(), "2026-10");
         assert_eq!(Period::parse("2026/3").unwrap().to_string(), "2026-03");
-        assert_eq!(Period::parse("202601").unwrap().previous().to_string(), "2025-12");
+        assert_eq!(
+            Period::parse("202601").unwrap().previous().to_string(),
+            "2025-12"
+        );
         for bad in ["2026-13", "26-10", "2026", "abc", "2026-00", "1999-12"] {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }

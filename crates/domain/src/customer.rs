@@ -53,10 +53,16 @@ impl CustomerNo {
         let s = input.trim();
         let n = s.chars().count();
         if !(4..=20).contains(&n) {
-            return Err(FieldError::new("", "a customer number has 4 to 20 characters"));
+            return Err(FieldError::new(
+                "",
+                "a customer number has 4 to 20 characters",
+            ));
         }
         if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(FieldError::new("", "a customer number holds only letters, digits and dashes"));
+            return Err(FieldError::new(
+                "",
+                "a customer number holds only letters, digits and dashes",
+            ));
         }
         Ok(CustomerNo(s.to_ascii_uppercase()))
     }
@@ -157,11 +163,19 @@ impl Language {
 pub fn email_address(input: &str) -> Result<String, FieldError> {
     let s = input.trim();
     let bad = || FieldError::new("", "not an e-mail address");
-    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>') {
+    if s.len() > 254
+        || s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+    {
         return Err(bad());
     }
     let (local, domain) = s.split_once('@').ok_or_else(bad)?;
-    if local.is_empty() || domain.contains('@') || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+    if local.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+    {
         return Err(bad());
     }
     Ok(s.to_string())
@@ -183,15 +197,30 @@ mod tests {
     fn keywords_accept_english_and_chinese() {
         assert_eq!(ServiceType::parse("管道气").unwrap(), ServiceType::Pipeline);
         assert_eq!(ServiceType::parse("Bottled").unwrap(), ServiceType::Bottled);
-        assert_eq!(NoticePreference::parse("短信").unwrap(), NoticePreference::Sms);
+        assert_eq!(
+            NoticePreference::parse("短信").unwrap(),
+            NoticePreference::Sms
+        );
         assert_eq!(Language::parse("zh-cn").unwrap(), Language::ZhCn);
-        assert_eq!(ServiceType::parse("coal").unwrap_err().reason, "must be one of: bottled, pipeline");
+        assert_eq!(
+            ServiceType::parse("coal").unwrap_err().reason,
+            "must be one of: bottled, pipeline"
+        );
     }
 
     #[test]
     fn email_addresses() {
         assert!(email_address("zhang.san@example.com").is_ok());
-        for bad in ["", "a", "a@b", "@b.com", "a@@b.com", "a b@c.com", "<a@b.com>", "a@.com"] {
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.com",
+            "a@@b.com",
+            "a b@c.com",
+            "<a@b.com>",
+            "a@.com",
+        ] {
             assert!(email_address(bad).is_err(), "{bad}");
         }
     }

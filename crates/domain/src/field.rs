@@ -10,7 +10,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), reason: reason.into() }
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// The same error, re-homed under a parent field (`phones` + `0` → `phones[0]`).
@@ -95,9 +98,15 @@ pub fn bounded_text(input: &str, min: usize, max: usize) -> Result<String, Field
         });
     }
     if chars > max {
-        return Err(FieldError::new("", format!("must be at most {max} characters (got {chars})")));
+        return Err(FieldError::new(
+            "",
+            format!("must be at most {max} characters (got {chars})"),
+        ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(FieldError::new("", "must not contain control characters"));
     }
     Ok(trimmed.to_string())
@@ -113,12 +122,21 @@ mod tests {
         assert!(bounded_text("张三丰", 1, 2).is_err());
         assert!(bounded_text("   ", 1, 2).is_err());
         assert!(bounded_text("a\u{0}b", 1, 5).is_err());
-        assert_eq!(bounded_text("'; DROP TABLE customers; --", 1, 100).unwrap(), "'; DROP TABLE customers; --");
+        assert_eq!(
+            bounded_text("'; DROP TABLE customers; --", 1, 100).unwrap(),
+            "'; DROP TABLE customers; --"
+        );
     }
 
     #[test]
     fn under_builds_paths() {
-        assert_eq!(FieldError::new("", "x").under("phones[1]").field, "phones[1]");
-        assert_eq!(FieldError::new("number", "x").under("phones[1]").field, "phones[1].number");
+        assert_eq!(
+            FieldError::new("", "x").under("phones[1]").field,
+            "phones[1]"
+        );
+        assert_eq!(
+            FieldError::new("number", "x").under("phones[1]").field,
+            "phones[1].number"
+        );
     }
 }

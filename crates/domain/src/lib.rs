@@ -14,7 +14,7 @@ mod record;
 mod throttle;
 
 pub use access::{Permission, Role, Username};
-pub use billing::{BillStatus, Period, PaymentMethod};
+pub use billing::{BillStatus, PaymentMethod, Period};
 pub use customer::{
     Address, CustomerName, CustomerNo, District, Language, MeterNo, NoticePreference, ServiceType,
     email_address,
@@ -23,5 +23,5 @@ pub use field::{FieldError, FieldErrors, bounded_text};
 pub use ids::*;
 pub use money::Cents;
 pub use phone::{AreaCode, Phone};
-pub use throttle::{LoginThrottle, ThrottlePolicy, ThrottleVerdict};
 pub use record::{BillRecord, CustomerRecord, PaymentRecord};
+pub use throttle::{LoginThrottle, ThrottlePolicy, ThrottleVerdict};

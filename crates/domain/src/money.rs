@@ -1,14 +1,30 @@
 use crate::FieldError;
 
 /// An amount in 分 (fen, 1/100 yuan). Integers only: no float ever touches money.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Cents(pub i64);
 
 impl Cents {
     /// Parses a yuan amount as written in a bill file: `123`, `123.4`, `123.45`, `-5.00`, `1,234.50`.
     pub fn parse_yuan(input: &str) -> Result<Cents, FieldError> {
-        let s: String = input.trim().chars().filter(|&c| c != ',' && c != '¥' && c != '￥').collect();
+        let s: String = input
+            .trim()
+            .chars()
+            .filter(|&c| c != ',' && c != '¥' && c != '￥')
+            .collect();
         let bad = || FieldError::new("", format!("not an amount in yuan: {:?}", input.trim()));
         let (neg, s) = match s.strip_prefix('-') {
             Some(rest) => (true, rest),

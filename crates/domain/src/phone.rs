@@ -23,7 +23,10 @@ impl AreaCode {
         if ok {
             Ok(AreaCode(s.to_string()))
         } else {
-            Err(FieldError::new("", "must be an area code of 3-4 digits starting with 0, e.g. 0574"))
+            Err(FieldError::new(
+                "",
+                "must be an area code of 3-4 digits starting with 0, e.g. 0574",
+            ))
         }
     }
 
@@ -53,14 +56,24 @@ impl Phone {
                 '0'..='9' => digits.push(c),
                 ' ' | '-' | '(' | ')' | '.' => {}
                 '+' if i == 0 => {}
-                _ => return Err(FieldError::new("", format!("invalid character {c:?} in phone number"))),
+                _ => {
+                    return Err(FieldError::new(
+                        "",
+                        format!("invalid character {c:?} in phone number"),
+                    ));
+                }
             }
         }
         let plus = input.trim_start().starts_with('+');
         let (national, had_country_code) = if plus {
             match digits.strip_prefix("86") {
                 Some(rest) => (rest, true),
-                None => return Err(FieldError::new("", "only Chinese (+86) numbers are supported")),
+                None => {
+                    return Err(FieldError::new(
+                        "",
+                        "only Chinese (+86) numbers are supported",
+                    ));
+                }
             }
         } else if let Some(rest) = digits.strip_prefix("0086") {
             (rest, true)
@@ -68,11 +81,12 @@ impl Phone {
             (digits.as_str(), false)
         };
         // After a country code a landline loses its trunk prefix 0: put it back.
-        let national = if had_country_code && !national.starts_with('0') && !national.starts_with('1') {
-            format!("0{national}")
-        } else {
-            national.to_string()
-        };
+        let national =
+            if had_country_code && !national.starts_with('0') && !national.starts_with('1') {
+                format!("0{national}")
+            } else {
+                national.to_string()
+            };
         classify(&national, area)
     }
 
@@ -95,22 +109,34 @@ fn classify(n: &str, area: &AreaCode) -> Result<Phone, FieldError> {
         if len == 11 && (b'3'..=b'9').contains(&second) {
             return Ok(Phone(n.to_string()));
         }
-        return Err(FieldError::new("", "a mobile number has 11 digits and starts with 13-19"));
+        return Err(FieldError::new(
+            "",
+            "a mobile number has 11 digits and starts with 13-19",
+        ));
     }
     if let Some(rest) = n.strip_prefix('0') {
         if rest.starts_with('0') {
-            return Err(FieldError::new("", "international numbers are not supported"));
+            return Err(FieldError::new(
+                "",
+                "international numbers are not supported",
+            ));
         }
         // 0 + area code (2-3 digits) + local number (7-8 digits): 10 to 12 digits in all.
         if (10..=12).contains(&len) {
             return Ok(Phone(n.to_string()));
         }
-        return Err(FieldError::new("", "a landline number with area code has 10-12 digits, e.g. 0574-87654321"));
+        return Err(FieldError::new(
+            "",
+            "a landline number with area code has 10-12 digits, e.g. 0574-87654321",
+        ));
     }
     if (7..=8).contains(&len) {
         return Ok(Phone(format!("{}{n}", area.as_str())));
     }
-    Err(FieldError::new("", "not a phone number: expected a mobile (11 digits) or a landline (7-8 digits, optionally with area code)"))
+    Err(FieldError::new(
+        "",
+        "not a phone number: expected a mobile (11 digits) or a landline (7-8 digits, optionally with area code)",
+    ))
 }
 
 #[cfg(test)]
@@ -118,15 +144,31 @@ mod tests {
     use super::*;
 
     fn p(s: &str) -> Result<String, String> {
-        Phone::parse(s, &AreaCode::default()).map(|p| p.0).map_err(|e| e.reason)
+        Phone::parse(s, &AreaCode::default())
+            .map(|p| p.0)
+            .map_err(|e| e.reason)
     }
 
     #[test]
     fn accepted_forms_normalize_to_one_canonical_number() {
-        for s in ["13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "008613812345678", "+8613812345678"] {
+        for s in [
+            "13812345678",
+            "138 1234 5678",
+            "138-1234-5678",
+            "+86 138 1234 5678",
+            "008613812345678",
+            "+8613812345678",
+        ] {
             assert_eq!(p(s).as_deref(), Ok("13812345678"), "{s}");
         }
-        for s in ["87654321", "8765-4321", "0574-87654321", "(0574) 8765 4321", "+86 574 8765 4321", "0086 574 87654321"] {
+        for s in [
+            "87654321",
+            "8765-4321",
+            "0574-87654321",
+            "(0574) 8765 4321",
+            "+86 574 8765 4321",
+            "0086 574 87654321",
+        ] {
             assert_eq!(p(s).as_deref(), Ok("057487654321"), "{s}");
         }
         assert_eq!(p("010-12345678").as_deref(), Ok("01012345678"));
@@ -134,7 +176,19 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_phone_number() {
-        for s in ["", "abc", "12345", "1381234567", "138123456789", "12812345678", "+1 415 555 0100", "001 415", "0574-123", "<script>", "13812345678;"] {
+        for s in [
+            "",
+            "abc",
+            "12345",
+            "1381234567",
+            "138123456789",
+            "12812345678",
+            "+1 415 555 0100",
+            "001 415",
+            "0574-123",
+            "<script>",
+            "13812345678;",
+        ] {
             assert!(p(s).is_err(), "{s} should be rejected");
         }
     }

@@ -4,13 +4,13 @@
 use chrono::NaiveDate;
 
 use crate::{
-    Address, Cents, CustomerName, CustomerNo, District, Language, MeterNo, NoticePreference, PaymentMethod, Period,
-    Phone, ServiceType,
+    Address, Cents, CustomerName, CustomerNo, District, Language, MeterNo, NoticePreference,
+    PaymentMethod, Period, Phone, ServiceType,
 };
 
 /// One customer with contact data. `phones` is never empty and holds no duplicates; the first is the
 /// primary number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CustomerRecord {
     pub customer_no: CustomerNo,
     pub name: CustomerName,
@@ -28,7 +28,7 @@ pub struct CustomerRecord {
 
 /// One month's bill of one customer's account. `(customer_no, period)` identifies it, so importing the
 /// same bill twice updates it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BillRecord {
     pub customer_no: CustomerNo,
     pub period: Period,
@@ -38,7 +38,7 @@ pub struct BillRecord {
 }
 
 /// A payment received against an account, optionally settling one bill.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PaymentRecord {
     pub customer_no: CustomerNo,
     pub period: Option<Period>,

@@ -58,12 +58,17 @@ const MAX_KEYS: usize = 100_000;
 
 impl LoginThrottle {
     pub fn new(policy: ThrottlePolicy) -> LoginThrottle {
-        LoginThrottle { policy, keys: HashMap::new() }
+        LoginThrottle {
+            policy,
+            keys: HashMap::new(),
+        }
     }
 
     /// May an attempt for `key` go ahead now? The strictest verdict of several keys wins.
     pub fn check(&self, key: &str, now: Instant) -> ThrottleVerdict {
-        let Some(f) = self.keys.get(key) else { return ThrottleVerdict::Allowed };
+        let Some(f) = self.keys.get(key) else {
+            return ThrottleVerdict::Allowed;
+        };
         let since = now.saturating_duration_since(f.last);
         if since >= self.policy.window {
             return ThrottleVerdict::Allowed;
@@ -78,7 +83,11 @@ impl LoginThrottle {
             return ThrottleVerdict::Allowed;
         }
         let doublings = (f.count - self.policy.free_failures).min(20);
-        let delay = self.policy.base_delay.saturating_mul(1 << doublings).min(self.policy.max_delay);
+        let delay = self
+            .policy
+            .base_delay
+            .saturating_mul(1 << doublings)
+            .min(self.policy.max_delay);
         match delay.checked_sub(since) {
             Some(left) if !left.is_zero() => ThrottleVerdict::Wait(left),
             _ => ThrottleVerdict::Allowed,
@@ -88,10 +97,14 @@ impl LoginThrottle {
     pub fn record_failure(&mut self, key: &str, now: Instant) {
         if self.keys.len() >= MAX_KEYS && !self.keys.contains_key(key) {
             let window = self.policy.window;
-            self.keys.retain(|_, f| now.saturating_duration_since(f.last) < window);
+            self.keys
+                .retain(|_, f| now.saturating_duration_since(f.last) < window);
         }
         let window = self.policy.window;
-        let entry = self.keys.entry(key.to_string()).or_insert(Failures { count: 0, last: now });
+        let entry = self.keys.entry(key.to_string()).or_insert(Failures {
+            count: 0,
+            last: now,
+        });
         if now.saturating_duration_since(entry.last) >= window {
             entry.count = 0;
         }
@@ -156,7 +169,10 @@ mod tests {
         }
         assert_eq!(t.failures("user:a"), 10);
         assert_eq!(t.check("user:a", now), ThrottleVerdict::Locked(secs(900)));
-        assert_eq!(t.check("user:a", now + secs(899)), ThrottleVerdict::Locked(secs(1)));
+        assert_eq!(
+            t.check("user:a", now + secs(899)),
+            ThrottleVerdict::Locked(secs(1))
+        );
         assert_eq!(t.check("user:a", now + secs(900)), ThrottleVerdict::Allowed);
         // Other keys are unaffected.
         assert_eq!(t.check("user:b", now), ThrottleVerdict::Allowed);

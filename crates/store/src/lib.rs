@@ -1,1 +1,180 @@
+//! The database behind kefu: one code base for the embedded SQLite default and for PostgreSQL.
+//!
+//! Architecture invariants:
+//! - Callers see only this crate's row types and the domain's values; SeaORM models stay private.
+//! - Every write takes an [`Actor`] and appends to the audit log in the same transaction, so a change
+//!   without its audit entry cannot be committed. The audit log has no update or delete here.
+//! - Backend differences (connection options, search SQL) live in `connect` and [`Backend`]; nothing else
+//!   branches on the database.
 
+mod audit;
+mod customers;
+mod entities;
+mod imports;
+mod migration;
+mod org;
+pub mod testing;
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
+use sea_orm_migration::MigratorTrait;
+
+pub use audit::{AuditEntry, AuditQuery};
+pub use customers::{
+    Account, AccountDetail, Bill, BillImport, Customer, CustomerDetail, CustomerImport,
+    CustomerQuery, CustomerSummary, Payment,
+};
+pub use imports::{ImportCounts, ImportJob, ImportStatus};
+pub use org::{Credential, CredentialKind, NewUnit, NewUser, Unit, UnitChanges, User, UserChanges};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl StoreError {
+    /// Maps unique-constraint violations to `Conflict` with a message the caller can show.
+    fn from_write(e: DbErr, what: &str) -> StoreError {
+        match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                StoreError::Conflict(format!("{what} already exists"))
+            }
+            _ => StoreError::Db(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Who is writing, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<kefu_domain::UserId>,
+    pub name: String,
+    pub source_ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// kefu itself (the demo seed, a scheduled job), not a person.
+    pub fn system(what: &str) -> Actor {
+        Actor {
+            user_id: None,
+            name: format!("system:{what}"),
+            source_ip: None,
+            request_id: None,
+        }
+    }
+}
+
+/// A page request: `page` is 1-based.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl PageRequest {
+    pub const MAX_PER_PAGE: u64 = 200;
+
+    fn offset(self) -> u64 {
+        (self.page.max(1) - 1) * self.per_page
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://…`) and applies pending migrations.
+    ///
+    /// SQLite runs in WAL mode with `synchronous=NORMAL` (durable across process crashes; the last
+    /// transactions may be lost on power failure), foreign keys on and a busy timeout so that writers
+    /// queue instead of failing.
+    pub async fn connect(url: &str) -> Result<Store> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Db(DbErr::Custom(format!(
+                "unsupported database URL {url:?}: use sqlite://PATH or postgres://…"
+            ))));
+        };
+        let mut opts = ConnectOptions::new(url);
+        opts.sqlx_logging(false);
+        match backend {
+            Backend::Sqlite => {
+                opts.max_connections(8).min_connections(1);
+                opts.map_sqlx_sqlite_opts(|o| {
+                    o.create_if_missing(true)
+                        .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                        .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                        .foreign_keys(true)
+                        .busy_timeout(std::time::Duration::from_secs(10))
+                });
+            }
+            Backend::Postgres => {
+                opts.max_connections(16).min_connections(1);
+            }
+        }
+        let db = Database::connect(opts).await?;
+        migration::Migrator::up(&db, None).await?;
+        Ok(Store { db, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// For readiness checks: one round trip to the database.
+    pub async fn ping(&self) -> Result<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    /// Closes the pool (SQLite checkpoints its WAL on the last close).
+    pub async fn close(self) -> Result<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+
+    fn db_backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+}
+
+/// SQL `LIKE` pattern matching `fragment` anywhere, with `%`, `_` and `\` escaped (used with `ESCAPE '\'`).
+fn contains_pattern(fragment: &str) -> String {
+    let mut p = String::with_capacity(fragment.len() + 2);
+    p.push('%');
+    for c in fragment.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}

@@ -1,0 +1,149 @@
+//! SeaORM models, one module per table. Private to the store: callers get the store's own row types.
+
+macro_rules! entity {
+    ($modname:ident, $table:literal, { $($field:tt)* }) => {
+        pub mod $modname {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model { $($field)* }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
+entity!(unit, "units", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<Uuid>,
+    pub takes_queue_calls: bool,
+    pub active: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+});
+
+entity!(user, "users", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub unit_id: Uuid,
+    pub active: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+});
+
+entity!(credential, "credentials", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub kind: String,
+    pub user_id: Uuid,
+    pub name: Option<String>,
+    pub token_hash: String,
+    pub created_at: DateTimeUtc,
+    pub expires_at: Option<DateTimeUtc>,
+    pub last_used_at: Option<DateTimeUtc>,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub source_ip: Option<String>,
+});
+
+entity!(customer, "customers", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub customer_no: String,
+    pub name: String,
+    pub address: String,
+    pub district: String,
+    pub service_type: String,
+    pub meter_no: Option<String>,
+    pub notice_preference: String,
+    pub fax: Option<String>,
+    pub email: Option<String>,
+    pub language: String,
+    pub remarks: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+});
+
+entity!(customer_phone, "customer_phones", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub customer_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub phone: String,
+    pub position: i32,
+});
+
+entity!(account, "accounts", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub account_no: String,
+    pub opened_on: Date,
+});
+
+entity!(bill, "bills", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub period: String,
+    pub amount_cents: i64,
+    pub due_date: Date,
+    pub paid_on: Option<Date>,
+    pub updated_at: DateTimeUtc,
+});
+
+entity!(payment, "payments", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub bill_id: Option<Uuid>,
+    pub amount_cents: i64,
+    pub paid_on: Date,
+    pub method: String,
+    pub reference: Option<String>,
+    pub created_at: DateTimeUtc,
+});
+
+entity!(audit, "audit_log", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub at: DateTimeUtc,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub before: Option<Json>,
+    pub after: Option<Json>,
+    pub source_ip: Option<String>,
+    pub request_id: Option<String>,
+});
+
+entity!(import_job, "import_jobs", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub kind: String,
+    pub filename: String,
+    pub status: String,
+    pub skip_invalid: bool,
+    pub total_rows: i64,
+    pub processed_rows: i64,
+    pub inserted: i64,
+    pub updated: i64,
+    pub skipped: i64,
+    pub errors: Json,
+    pub failure: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+    pub finished_at: Option<DateTimeUtc>,
+});

@@ -1,0 +1,273 @@
+#![allow(elided_lifetimes_in_paths)] // the migration trait is declared with elided lifetimes
+//! Schema migrations, applied at start on SQLite and PostgreSQL alike. A migration never changes once
+//! released: later changes are new migrations appended to `Migrator::migrations`.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(Foundation)]
+    }
+}
+
+#[derive(DeriveMigrationName)]
+struct Foundation;
+
+fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(Alias::new(table));
+    for c in cols {
+        i.col(Alias::new(*c));
+    }
+    i.to_owned()
+}
+
+fn fk(table: &str, col: &str, to: &str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{table}_{col}"))
+        .from(Alias::new(table), Alias::new(col))
+        .to(Alias::new(to), Alias::new("id"))
+        .to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Foundation {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("units")
+                .col(pk_uuid("id"))
+                .col(string_uniq("code"))
+                .col(string("name"))
+                .col(string("kind"))
+                .col(uuid_null("parent_id"))
+                .col(boolean("takes_queue_calls"))
+                .col(boolean("active"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("units", "parent_id", "units"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("users")
+                .col(pk_uuid("id"))
+                .col(string_uniq("username"))
+                .col(string("display_name"))
+                .col(string("password_hash"))
+                .col(string("role"))
+                .col(uuid("unit_id"))
+                .col(boolean("active"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("users", "unit_id", "units"))
+                .to_owned(),
+        )
+        .await?;
+        // Web sessions and API tokens: bearer secrets of which only a SHA-256 hash is stored.
+        m.create_table(
+            Table::create()
+                .table("credentials")
+                .col(pk_uuid("id"))
+                .col(string("kind"))
+                .col(uuid("user_id"))
+                .col(string_null("name"))
+                .col(string_uniq("token_hash"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("expires_at"))
+                .col(timestamp_with_time_zone_null("last_used_at"))
+                .col(timestamp_with_time_zone_null("revoked_at"))
+                .col(string_null("source_ip"))
+                .foreign_key(&mut fk("credentials", "user_id", "users"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_credentials_user",
+            "credentials",
+            &["user_id", "kind"],
+        ))
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("customers")
+                .col(pk_uuid("id"))
+                .col(string_uniq("customer_no"))
+                .col(string("name"))
+                .col(string("address"))
+                .col(string("district"))
+                .col(string("service_type"))
+                .col(string_null("meter_no"))
+                .col(string("notice_preference"))
+                .col(string_null("fax"))
+                .col(string_null("email"))
+                .col(string("language"))
+                .col(text_null("remarks"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_customers_name", "customers", &["name"]))
+            .await?;
+        m.create_index(index("ix_customers_district", "customers", &["district"]))
+            .await?;
+        // Caller-ID lookup: an exact match on the normalized number, through this index.
+        m.create_table(
+            Table::create()
+                .table("customer_phones")
+                .col(uuid("customer_id"))
+                .col(string("phone"))
+                .col(integer("position"))
+                .primary_key(Index::create().col("customer_id").col("phone"))
+                .foreign_key(
+                    &mut fk("customer_phones", "customer_id", "customers")
+                        .on_delete(ForeignKeyAction::Cascade)
+                        .to_owned(),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_customer_phones_phone",
+            "customer_phones",
+            &["phone"],
+        ))
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("accounts")
+                .col(pk_uuid("id"))
+                .col(uuid("customer_id"))
+                .col(string_uniq("account_no"))
+                .col(date("opened_on"))
+                .foreign_key(&mut fk("accounts", "customer_id", "customers"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_accounts_customer", "accounts", &["customer_id"]))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("bills")
+                .col(pk_uuid("id"))
+                .col(uuid("account_id"))
+                .col(string("period"))
+                .col(big_integer("amount_cents"))
+                .col(date("due_date"))
+                .col(date_null("paid_on"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("bills", "account_id", "accounts"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ux_bills_account_period",
+                "bills",
+                &["account_id", "period"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_bills_due", "bills", &["due_date"]))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("payments")
+                .col(pk_uuid("id"))
+                .col(uuid("account_id"))
+                .col(uuid_null("bill_id"))
+                .col(big_integer("amount_cents"))
+                .col(date("paid_on"))
+                .col(string("method"))
+                .col(string_null("reference"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk("payments", "account_id", "accounts"))
+                .foreign_key(&mut fk("payments", "bill_id", "bills"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_payments_account", "payments", &["account_id"]))
+            .await?;
+
+        // Append-only: the store has no update or delete for it.
+        m.create_table(
+            Table::create()
+                .table("audit_log")
+                .col(pk_uuid("id"))
+                .col(timestamp_with_time_zone("at"))
+                .col(uuid_null("actor_id"))
+                .col(string("actor_name"))
+                .col(string("action"))
+                .col(string("entity_type"))
+                .col(string_null("entity_id"))
+                .col(json_binary_null("before"))
+                .col(json_binary_null("after"))
+                .col(string_null("source_ip"))
+                .col(string_null("request_id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_audit_at", "audit_log", &["at"]))
+            .await?;
+        m.create_index(index(
+            "ix_audit_entity",
+            "audit_log",
+            &["entity_type", "entity_id"],
+        ))
+        .await?;
+        m.create_index(index("ix_audit_actor", "audit_log", &["actor_id", "at"]))
+            .await?;
+
+        m.create_table(
+            Table::create()
+                .table("import_jobs")
+                .col(pk_uuid("id"))
+                .col(string("kind"))
+                .col(string("filename"))
+                .col(string("status"))
+                .col(boolean("skip_invalid"))
+                .col(big_integer("total_rows"))
+                .col(big_integer("processed_rows"))
+                .col(big_integer("inserted"))
+                .col(big_integer("updated"))
+                .col(big_integer("skipped"))
+                .col(json_binary("errors"))
+                .col(text_null("failure"))
+                .col(uuid_null("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("finished_at"))
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "import_jobs",
+            "audit_log",
+            "payments",
+            "bills",
+            "accounts",
+            "customer_phones",
+            "customers",
+            "credentials",
+            "users",
+            "units",
+        ] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
