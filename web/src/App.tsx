@@ -1,0 +1,126 @@
+import { lazy, Suspense, type ReactNode } from 'react';
+import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { App as AntApp, ConfigProvider, Result, Button } from 'antd';
+import zhCN from 'antd/locale/zh_CN';
+import enUS from 'antd/locale/en_US';
+import { useI18n } from './i18n';
+import { useAuth, type Permission } from './auth';
+import { AppLayout } from './components/AppLayout';
+import { Forbidden, NotFound } from './pages/Errors';
+import { ComingSoon } from './pages/ComingSoon';
+import { homePath, PageSpin } from './components/common';
+
+const LoginPage = lazy(() => import('./pages/Login'));
+const CustomersPage = lazy(() => import('./pages/Customers'));
+const CustomerDetailPage = lazy(() => import('./pages/CustomerDetail'));
+const UsersPage = lazy(() => import('./pages/AdminUsers'));
+const AuditPage = lazy(() => import('./pages/Audit'));
+const ImportsPage = lazy(() => import('./pages/Imports'));
+
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { me, loadError } = useAuth();
+  const location = useLocation();
+  const { t } = useI18n();
+  if (me === undefined) return <PageSpin />;
+  if (me === null) {
+    if (loadError) {
+      return (
+        <Result
+          status="error"
+          title={t('common.networkError')}
+          subTitle={loadError}
+          extra={<Button onClick={() => window.location.reload()}>{t('common.reset')}</Button>}
+        />
+      );
+    }
+    return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  }
+  return <>{children}</>;
+}
+
+/** Shows the 403 page when the signed-in user lacks `perm`. */
+export function RequirePerm({ perm, children }: { perm: Permission; children: ReactNode }) {
+  const { can } = useAuth();
+  if (!can(perm)) return <Forbidden />;
+  return <>{children}</>;
+}
+
+function Home() {
+  const { can } = useAuth();
+  return <Navigate to={homePath(can)} replace />;
+}
+
+export function Root() {
+  const { lang } = useI18n();
+  return (
+    <ConfigProvider
+      locale={lang === 'en' ? enUS : zhCN}
+      theme={{ token: { colorPrimary: '#1668dc', borderRadius: 6 } }}
+    >
+      <AntApp style={{ height: '100%' }}>
+        <Suspense fallback={<PageSpin />}>
+          <Routes>
+            <Route path="/login" element={<LoginPage />} />
+            <Route
+              element={
+                <RequireAuth>
+                  <AppLayout />
+                </RequireAuth>
+              }
+            >
+              <Route index element={<Home />} />
+              <Route
+                path="customers"
+                element={
+                  <RequirePerm perm="customers.read">
+                    <CustomersPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="customers/:id"
+                element={
+                  <RequirePerm perm="customers.read">
+                    <CustomerDetailPage />
+                  </RequirePerm>
+                }
+              />
+              <Route path="desktop" element={<ComingSoon titleKey="menu.desktop" />} />
+              <Route path="work-orders/*" element={<ComingSoon titleKey="menu.workOrders" />} />
+              <Route path="knowledge/*" element={<ComingSoon titleKey="menu.knowledge" />} />
+              <Route path="ivr/*" element={<ComingSoon titleKey="menu.ivr" />} />
+              <Route path="wallboard" element={<ComingSoon titleKey="menu.wallboard" />} />
+              <Route path="admin" element={<Navigate to="/admin/users" replace />} />
+              <Route
+                path="admin/users"
+                element={
+                  <RequirePerm perm="users.read">
+                    <UsersPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="admin/audit"
+                element={
+                  <RequirePerm perm="audit.read">
+                    <AuditPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="admin/imports"
+                element={
+                  <RequirePerm perm="imports.run">
+                    <ImportsPage />
+                  </RequirePerm>
+                }
+              />
+              <Route path="403" element={<Forbidden />} />
+              <Route path="*" element={<NotFound />} />
+            </Route>
+          </Routes>
+        </Suspense>
+      </AntApp>
+    </ConfigProvider>
+  );
+}

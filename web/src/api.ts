@@ -1,0 +1,353 @@
+// The HTTP client for the kefu API (docs/api.md). Same-origin cookie auth; errors are RFC 9457 problem+json.
+
+export const API_BASE = '/api/v1';
+
+export interface FieldProblem {
+  field: string;
+  reason: string;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status: number;
+  detail?: string;
+  errors?: FieldProblem[];
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Problem;
+  readonly retryAfter?: number;
+
+  constructor(problem: Problem, retryAfter?: number) {
+    super(problem.detail || problem.title || `HTTP ${problem.status}`);
+    this.status = problem.status;
+    this.problem = problem;
+    this.retryAfter = retryAfter;
+  }
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+
+export interface Me {
+  id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  unit_id: string;
+  unit_name: string;
+  permissions: string[];
+}
+
+export type UnitKind =
+  | 'call_center'
+  | 'headquarters'
+  | 'branch_office'
+  | 'pipe_network_office'
+  | 'repair_crew'
+  | 'department';
+
+export interface Unit {
+  id: string;
+  code: string;
+  name: string;
+  kind: UnitKind;
+  parent_id?: string | null;
+  takes_queue_calls: boolean;
+  active: boolean;
+}
+
+export interface RoleInfo {
+  role: string;
+  label_zh: string;
+  permissions: string[];
+}
+
+export interface User {
+  id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  unit_id: string;
+  unit_name: string;
+  active: boolean;
+  created_at: string;
+}
+
+export type ServiceType = 'bottled' | 'pipeline';
+export type NoticePreference = 'voice' | 'fax' | 'sms' | 'email';
+export type Language = 'zh-CN' | 'en';
+
+export interface CustomerSummary {
+  id: string;
+  customer_no: string;
+  name: string;
+  primary_phone?: string | null;
+  address: string;
+  district: string;
+  service_type: ServiceType;
+  overdue_cents: number;
+}
+
+export interface CustomerInput {
+  customer_no: string;
+  name: string;
+  phones: string[];
+  address: string;
+  district: string;
+  service_type: ServiceType;
+  meter_no?: string | null;
+  notice_preference: NoticePreference;
+  fax?: string | null;
+  email?: string | null;
+  language: Language;
+  remarks?: string | null;
+}
+
+export interface Customer extends CustomerInput {
+  id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type BillStatus = 'unpaid' | 'paid' | 'overdue';
+
+export interface Bill {
+  id: string;
+  period: string;
+  amount_cents: number;
+  due_date: string;
+  paid_on?: string | null;
+  status: BillStatus;
+}
+
+export type PaymentMethod = 'counter' | 'bank' | 'wechat' | 'alipay' | 'other';
+
+export interface Payment {
+  id: string;
+  amount_cents: number;
+  paid_on: string;
+  method: PaymentMethod | string;
+  period?: string | null;
+  reference?: string | null;
+}
+
+export interface Account {
+  id: string;
+  account_no: string;
+  opened_on: string;
+  bills: Bill[];
+  payments: Payment[];
+}
+
+export interface CustomerDetail extends Customer {
+  accounts: Account[];
+}
+
+export interface PaymentInput {
+  amount_cents: number;
+  paid_on: string;
+  method: PaymentMethod;
+  period?: string;
+  reference?: string;
+}
+
+export type ImportKind = 'customers' | 'bills';
+export type ImportStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface ImportRowError {
+  line: number;
+  column?: string | null;
+  reason: string;
+}
+
+export interface ImportJob {
+  id: string;
+  kind: ImportKind;
+  filename: string;
+  status: ImportStatus;
+  percent: number;
+  total_rows: number;
+  processed_rows: number;
+  inserted: number;
+  updated: number;
+  skipped: number;
+  errors: ImportRowError[];
+  created_at: string;
+  finished_at?: string | null;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor_id?: string | null;
+  actor_name: string;
+  action: string;
+  entity_type: string;
+  entity_id?: string | null;
+  before?: unknown;
+  after?: unknown;
+  source_ip?: string | null;
+  request_id?: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Global signals: the app shell listens to these to show the login page or the 403 page.
+
+export const UNAUTHORIZED_EVENT = 'kefu:unauthorized';
+export const FORBIDDEN_EVENT = 'kefu:forbidden';
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+export function queryString(q?: Query): string {
+  if (!q) return '';
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined || v === null || v === '') continue;
+    p.set(k, String(v));
+  }
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  rawBody?: BodyInit;
+  contentType?: string;
+  /** Do not broadcast 401/403 to the app shell (e.g. the login call itself). */
+  quiet?: boolean;
+}
+
+async function readProblem(res: Response): Promise<Problem> {
+  const text = await res.text().catch(() => '');
+  if (text) {
+    try {
+      const j = JSON.parse(text);
+      if (j && typeof j === 'object') {
+        return { ...j, status: typeof j.status === 'number' ? j.status : res.status };
+      }
+    } catch {
+      /* not JSON */
+    }
+  }
+  return { status: res.status, title: res.statusText, detail: text || undefined };
+}
+
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+  let body: BodyInit | undefined;
+  if (opts.rawBody !== undefined) {
+    body = opts.rawBody;
+    if (opts.contentType) headers['Content-Type'] = opts.contentType;
+  } else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['Content-Type'] = 'application/json';
+  }
+  let res: Response;
+  try {
+    res = await fetch(API_BASE + path + queryString(opts.query), {
+      method,
+      headers,
+      body,
+      credentials: 'same-origin',
+    });
+  } catch (e) {
+    throw new ApiError({ status: 0, title: 'network', detail: String(e) });
+  }
+  if (!res.ok) {
+    const problem = await readProblem(res);
+    const ra = res.headers.get('Retry-After');
+    const err = new ApiError(problem, ra ? Number(ra) : undefined);
+    if (!opts.quiet) {
+      if (res.status === 401) window.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT));
+      if (res.status === 403 && method === 'GET') {
+        window.dispatchEvent(new CustomEvent(FORBIDDEN_EVENT, { detail: problem }));
+      }
+    }
+    throw err;
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export const api = {
+  // auth
+  login: (username: string, password: string) =>
+    request<{ token: string; user: Me }>('POST', '/auth/login', { body: { username, password }, quiet: true }),
+  logout: () => request<void>('POST', '/auth/logout', { quiet: true }),
+  me: () => request<Me>('GET', '/auth/me', { quiet: true }),
+  changePassword: (current_password: string, new_password: string) =>
+    request<void>('POST', '/auth/password', { body: { current_password, new_password } }),
+
+  // organization
+  units: () => request<Unit[]>('GET', '/units'),
+  createUnit: (u: { code: string; name: string; kind: UnitKind; parent_id?: string; takes_queue_calls?: boolean }) =>
+    request<Unit>('POST', '/units', { body: u }),
+  updateUnit: (id: string, patch: Partial<Omit<Unit, 'id' | 'code'>>) =>
+    request<Unit>('PATCH', `/units/${encodeURIComponent(id)}`, { body: patch }),
+  roles: () => request<RoleInfo[]>('GET', '/roles'),
+  users: (q: { q?: string; page?: number; per_page?: number }) => request<Page<User>>('GET', '/users', { query: q }),
+  createUser: (u: { username: string; display_name: string; password: string; role: string; unit_id: string }) =>
+    request<User>('POST', '/users', { body: u }),
+  updateUser: (id: string, patch: Partial<Pick<User, 'display_name' | 'role' | 'unit_id' | 'active'>>) =>
+    request<User>('PATCH', `/users/${encodeURIComponent(id)}`, { body: patch }),
+  resetPassword: (id: string, new_password: string) =>
+    request<void>('POST', `/users/${encodeURIComponent(id)}/password`, { body: { new_password } }),
+
+  // customers
+  customers: (q: Query) => request<Page<CustomerSummary>>('GET', '/customers', { query: q }),
+  customer: (id: string) => request<CustomerDetail>('GET', `/customers/${encodeURIComponent(id)}`),
+  createCustomer: (c: CustomerInput) => request<Customer>('POST', '/customers', { body: c }),
+  updateCustomer: (id: string, patch: Partial<CustomerInput>) =>
+    request<Customer>('PATCH', `/customers/${encodeURIComponent(id)}`, { body: patch }),
+  recordPayment: (id: string, p: PaymentInput) =>
+    request<Payment>('POST', `/customers/${encodeURIComponent(id)}/payments`, { body: p }),
+
+  // imports
+  startImport: (kind: ImportKind, skipInvalid: boolean, file: File) => {
+    const isXlsx = /\.xlsx$/i.test(file.name);
+    const contentType = isXlsx
+      ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+      : 'text/csv';
+    return request<ImportJob>('POST', '/imports', {
+      query: { kind, skip_invalid: skipInvalid, filename: file.name },
+      rawBody: file,
+      contentType,
+    });
+  },
+  importJob: (id: string) => request<ImportJob>('GET', `/imports/${encodeURIComponent(id)}`),
+  imports: (q: { page?: number; per_page?: number }) => request<Page<ImportJob>>('GET', '/imports', { query: q }),
+
+  // audit
+  audit: (q: Query) => request<Page<AuditEntry>>('GET', '/audit', { query: q }),
+};
+
+/** `phones[0]` → `['phones', 0]`; `address` → `['address']`; `a.b` → `['a','b']`. */
+export function fieldPath(field: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const part of field.split('.')) {
+    const re = /([^[\]]+)|\[(\d+)\]/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(part))) {
+      if (m[1] !== undefined) out.push(m[1]);
+      else out.push(Number(m[2]));
+    }
+  }
+  return out;
+}
+
+export function yuan(cents: number | null | undefined): string {
+  if (cents === null || cents === undefined) return '';
+  const neg = cents < 0;
+  const abs = Math.abs(cents);
+  const s = `${Math.floor(abs / 100).toLocaleString('en-US')}.${String(abs % 100).padStart(2, '0')}`;
+  return `${neg ? '-' : ''}¥${s}`;
+}

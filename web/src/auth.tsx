@@ -1,0 +1,100 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { api, ApiError, UNAUTHORIZED_EVENT, type Me } from './api';
+
+export type Permission =
+  | 'own_account'
+  | 'units.read'
+  | 'units.write'
+  | 'users.read'
+  | 'users.write'
+  | 'customers.read'
+  | 'customers.write'
+  | 'payments.write'
+  | 'imports.run'
+  | 'imports.read'
+  | 'audit.read'
+  | 'tokens.manage';
+
+interface AuthValue {
+  /** undefined while the first `GET /auth/me` is in flight; null when signed out. */
+  me: Me | null | undefined;
+  /** Set when the server could not be reached while checking the session. */
+  loadError: string | null;
+  login: (username: string, password: string) => Promise<Me>;
+  logout: () => Promise<void>;
+  refresh: () => Promise<void>;
+  can: (p: Permission) => boolean;
+}
+
+const AuthContext = createContext<AuthValue | null>(null);
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [loadError, setLoadError] = useState<string | null>(null);
+
+  const refresh = useCallback(async () => {
+    try {
+      const m = await api.me();
+      setMe(m);
+      setLoadError(null);
+    } catch (e) {
+      if (e instanceof ApiError && e.status !== 401 && e.status !== 0 && e.status < 500) {
+        setLoadError(e.message);
+      } else if (e instanceof ApiError && (e.status === 0 || e.status >= 500)) {
+        setLoadError(e.message);
+      }
+      setMe(null);
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  useEffect(() => {
+    const onUnauthorized = () => setMe(null);
+    window.addEventListener(UNAUTHORIZED_EVENT, onUnauthorized);
+    return () => window.removeEventListener(UNAUTHORIZED_EVENT, onUnauthorized);
+  }, []);
+
+  const login = useCallback(async (username: string, password: string) => {
+    const res = await api.login(username, password);
+    // The login response carries the user; confirm the cookie works with /auth/me when possible.
+    let m: Me = res.user;
+    try {
+      m = await api.me();
+    } catch {
+      /* keep the login response's user */
+    }
+    setMe(m);
+    setLoadError(null);
+    return m;
+  }, []);
+
+  const logout = useCallback(async () => {
+    try {
+      await api.logout();
+    } finally {
+      setMe(null);
+    }
+  }, []);
+
+  const value = useMemo<AuthValue>(
+    () => ({
+      me,
+      loadError,
+      login,
+      logout,
+      refresh,
+      can: (p) => !!me && me.permissions.includes(p),
+    }),
+    [me, loadError, login, logout, refresh],
+  );
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth(): AuthValue {
+  const v = useContext(AuthContext);
+  if (!v) throw new Error('useAuth outside AuthProvider');
+  return v;
+}

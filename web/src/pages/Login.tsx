@@ -1,0 +1,81 @@
+import { useState } from 'react';
+import { Navigate, useLocation, useNavigate } from 'react-router-dom';
+import { Alert, Button, Card, Form, Input, Space, Typography } from 'antd';
+import { LockOutlined, TranslationOutlined, UserOutlined } from '@ant-design/icons';
+import { ApiError } from '../api';
+import { useAuth } from '../auth';
+import { useI18n } from '../i18n';
+import { homePath, PageSpin } from '../components/common';
+
+export default function LoginPage() {
+  const { me, login, can } = useAuth();
+  const { t, toggle } = useI18n();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const from = (location.state as { from?: string } | null)?.from;
+  const target = from && from !== '/login' && from.startsWith('/') ? from : null;
+
+  if (me === undefined) return <PageSpin />;
+  if (me) return <Navigate to={target ?? homePath(can)} replace />;
+
+  const onFinish = async (v: { username: string; password: string }) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const m = await login(v.username.trim(), v.password);
+      const perms = (p: string) => m.permissions.includes(p);
+      navigate(target ?? homePath(perms), { replace: true });
+    } catch (e) {
+      if (e instanceof ApiError) {
+        if (e.status === 429) {
+          const wait = e.retryAfter;
+          const base = e.problem.detail || t('login.failed');
+          setError(wait !== undefined && !Number.isNaN(wait) && !base.includes(String(wait)) ? `${base}（${t('login.locked', { s: wait })}）` : base);
+        } else if (e.status === 0) {
+          setError(t('common.networkError'));
+        } else {
+          setError(e.problem.detail || e.problem.title || t('login.failed'));
+        }
+      } else {
+        setError(String(e));
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="kefu-login-bg" data-testid="login-page">
+      <Card style={{ width: 380, boxShadow: '0 8px 24px rgba(0,0,0,0.08)' }}>
+        <Space direction="vertical" size={4} style={{ width: '100%', marginBottom: 20, textAlign: 'center' }}>
+          <Typography.Title level={3} style={{ margin: 0 }}>
+            {t('login.title')}
+          </Typography.Title>
+          <Typography.Text type="secondary">{t('login.subtitle')}</Typography.Text>
+        </Space>
+        {error ? (
+          <Alert type="error" showIcon message={<span data-testid="login-error">{error}</span>} style={{ marginBottom: 16 }} />
+        ) : null}
+        <Form layout="vertical" onFinish={onFinish} requiredMark={false} data-testid="login-form">
+          <Form.Item name="username" label={t('login.username')} rules={[{ required: true, message: t('login.usernameRequired') }]}>
+            <Input prefix={<UserOutlined />} autoComplete="username" autoFocus data-testid="login-username" />
+          </Form.Item>
+          <Form.Item name="password" label={t('login.password')} rules={[{ required: true, message: t('login.passwordRequired') }]}>
+            <Input.Password prefix={<LockOutlined />} autoComplete="current-password" data-testid="login-password" />
+          </Form.Item>
+          <Button type="primary" htmlType="submit" block loading={busy} data-testid="login-submit">
+            {t('login.submit')}
+          </Button>
+        </Form>
+        <div style={{ textAlign: 'right', marginTop: 12 }}>
+          <Button type="link" size="small" icon={<TranslationOutlined />} onClick={toggle} data-testid="lang-toggle">
+            {t('lang.switch')}
+          </Button>
+        </div>
+      </Card>
+    </div>
+  );
+}
