@@ -26,7 +26,11 @@ pub(crate) enum Cell<'a> {
 impl<'a> Cell<'a> {
     pub(crate) fn from_csv(s: &'a str) -> Cell<'a> {
         let s = s.trim();
-        if s.is_empty() { Cell::Empty } else { Cell::Text(s) }
+        if s.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(s)
+        }
     }
 
     pub(crate) fn from_xlsx(data: &'a Data) -> Cell<'a> {
@@ -40,7 +44,7 @@ impl<'a> Cell<'a> {
             Data::DateTime(dt) => {
                 let (y, m, d, ..) = dt.to_ymd_hms_milli();
                 match NaiveDate::from_ymd_opt(y.into(), m.into(), d.into()) {
-                    Some(date) if dt.is_datetime() => Cell::Date(date),
+                    Some(date) if dt.is_datetime() && dt.as_f64() >= 1.0 => Cell::Date(date),
                     _ => Cell::BadDate,
                 }
             }
@@ -57,7 +61,9 @@ impl<'a> Cell<'a> {
             Cell::Bool(b) => Cow::Borrowed(if b { "TRUE" } else { "FALSE" }),
             Cell::Date(d) => Cow::Owned(d.format("%Y-%m-%d").to_string()),
             Cell::Error(e) => return Err(excel_error(e)),
-            Cell::BadDate => return Err("the cell holds a time or duration, not a date".to_string()),
+            Cell::BadDate => {
+                return Err("the cell holds a time or duration, not a date".to_string());
+            }
         }))
     }
 
@@ -66,9 +72,10 @@ impl<'a> Cell<'a> {
     pub(crate) fn date(self) -> Result<Option<NaiveDate>, String> {
         match self {
             Cell::Date(d) => in_range(d).map(Some),
-            Cell::Number(f) if f.fract() != 0.0 || !(1.0e7..1.0e8).contains(&f) => {
-                Err(format!("a number where a date is expected: {} (write YYYY-MM-DD or format the cell as a date)", number_text(f)))
-            }
+            Cell::Number(f) if f.fract() != 0.0 || !(1.0e7..1.0e8).contains(&f) => Err(format!(
+                "a number where a date is expected: {} (write YYYY-MM-DD or format the cell as a date)",
+                number_text(f)
+            )),
             other => other.text()?.map(|t| parse_date(&t)).transpose(),
         }
     }
@@ -76,7 +83,9 @@ impl<'a> Cell<'a> {
     /// A period cell: text `YYYY-MM` (see [`Period::parse`]), `YYYY年M月`, a full date, or a date cell.
     pub(crate) fn period(self) -> Result<Option<Period>, String> {
         match self {
-            Cell::Date(d) => Period::new(d.year(), d.month()).map(Some).map_err(|e| e.reason),
+            Cell::Date(d) => Period::new(d.year(), d.month())
+                .map(Some)
+                .map_err(|e| e.reason),
             other => other.text()?.map(|t| parse_period(&t)).transpose(),
         }
     }
@@ -85,9 +94,15 @@ impl<'a> Cell<'a> {
     pub(crate) fn amount(self) -> Result<Option<Cents>, String> {
         match self {
             Cell::Number(f) => number_cents(f).map(Some),
-            Cell::Int(i) => i.checked_mul(100).map(|c| Some(Cents(c))).ok_or_else(|| "amount out of range".to_string()),
+            Cell::Int(i) => i
+                .checked_mul(100)
+                .map(|c| Some(Cents(c)))
+                .ok_or_else(|| "amount out of range".to_string()),
             Cell::Date(_) => Err("a date where an amount is expected".to_string()),
-            other => other.text()?.map(|t| Cents::parse_yuan(&t).map_err(|e| e.reason)).transpose(),
+            other => other
+                .text()?
+                .map(|t| Cents::parse_yuan(&t).map_err(|e| e.reason))
+                .transpose(),
         }
     }
 }
@@ -98,7 +113,11 @@ fn excel_error(e: &calamine::CellErrorType) -> String {
 
 /// A number as Excel shows it in a General cell: whole numbers without `.0` (`13812345678`, `202610`).
 fn number_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { format!("{f}") }
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
 }
 
 /// Yuan to cents without float arithmetic on the money: take the 15 significant digits Excel itself
@@ -127,7 +146,10 @@ fn in_range(d: NaiveDate) -> Result<NaiveDate, String> {
     if (2000..=2100).contains(&d.year()) {
         Ok(d)
     } else {
-        Err(format!("date out of range (2000 to 2100): {}", d.format("%Y-%m-%d")))
+        Err(format!(
+            "date out of range (2000 to 2100): {}",
+            d.format("%Y-%m-%d")
+        ))
     }
 }
 
@@ -135,7 +157,14 @@ fn parse_date(input: &str) -> Result<NaiveDate, String> {
     let bad = || format!("not a date (YYYY-MM-DD): {:?}", clip(input, 40));
     // Drop a time of day: `2026-11-20 00:00:00`, `2026-11-20T00:00`.
     let date = match input.split_once([' ', 'T']) {
-        Some((date, time)) if time.trim().chars().all(|c| c.is_ascii_digit() || c == ':' || c == '.') => date,
+        Some((date, time))
+            if time
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == ':' || c == '.') =>
+        {
+            date
+        }
         Some(_) => return Err(bad()),
         None => input,
     };
@@ -146,13 +175,16 @@ fn parse_date(input: &str) -> Result<NaiveDate, String> {
     } else {
         date.split(['-', '/', '.']).collect()
     };
-    let [y, m, d] = parts[..] else { return Err(bad()) };
+    let [y, m, d] = parts[..] else {
+        return Err(bad());
+    };
     if y.len() != 4 || !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
         return Err(bad());
     }
     let number = |s: &str| s.parse::<u32>().map_err(|_| bad());
     let (y, m, d) = (number(y)?, number(m)?, number(d)?);
-    let date = NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(|| format!("no such date: {:?}", clip(input, 40)))?;
+    let date = NaiveDate::from_ymd_opt(y as i32, m, d)
+        .ok_or_else(|| format!("no such date: {:?}", clip(input, 40)))?;
     in_range(date)
 }
 
@@ -206,18 +238,45 @@ mod tests {
     #[test]
     fn dates_in_the_forms_billing_exports_use() {
         let want = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
-        for s in ["2026-01-05", "2026/1/5", "2026.01.05", "20260105", "2026年1月5日", "2026/1/5 0:00", "2026-01-05T00:00:00"] {
+        for s in [
+            "2026-01-05",
+            "2026/1/5",
+            "2026.01.05",
+            "20260105",
+            "2026年1月5日",
+            "2026/1/5 0:00",
+            "2026-01-05T00:00:00",
+        ] {
             assert_eq!(parse_date(s), Ok(want), "{s}");
         }
-        for s in ["2026-13-01", "2026-02-30", "05/01/2026", "2026-1", "1999-12-31", "2026-01-05 noon", "tomorrow"] {
+        for s in [
+            "2026-13-01",
+            "2026-02-30",
+            "05/01/2026",
+            "2026-1",
+            "1999-12-31",
+            "2026-01-05 noon",
+            "tomorrow",
+        ] {
             assert!(parse_date(s).is_err(), "{s}");
         }
     }
 
     #[test]
     fn periods_in_the_forms_billing_exports_use() {
-        for s in ["2026-10", "2026/10", "202610", "2026年10月", "2026-10-01", "2026/10/31"] {
-            assert_eq!(parse_period(s).map(|p| p.to_string()), Ok("2026-10".to_string()), "{s}");
+        for s in [
+            "2026-10",
+            "2026/10",
+            "202610",
+            "2026年10月",
+            "2026-10-01",
+            "2026/10/31",
+        ] {
+            assert_eq!(
+                parse_period(s).map(|p| p.to_string()),
+                Ok("2026-10".to_string()),
+                "{s}"
+            );
         }
         assert!(parse_period("2026-13").is_err());
     }

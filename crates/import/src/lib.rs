@@ -108,7 +108,9 @@ impl FromStr for ImportKind {
         match s.trim().to_ascii_lowercase().as_str() {
             "customers" => Ok(ImportKind::Customers),
             "bills" => Ok(ImportKind::Bills),
-            other => Err(format!("unknown import kind {other:?}: expected customers or bills")),
+            other => Err(format!(
+                "unknown import kind {other:?}: expected customers or bills"
+            )),
         }
     }
 }
@@ -133,7 +135,10 @@ impl FileFormat {
         if bytes.starts_with(CFB_MAGIC) {
             return Err(FileError::LegacyXls);
         }
-        let ext = file_name.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).unwrap_or_default();
+        let ext = file_name
+            .rsplit_once('.')
+            .map(|(_, ext)| ext.to_ascii_lowercase())
+            .unwrap_or_default();
         match ext.as_str() {
             "xlsx" | "xlsm" => Ok(FileFormat::Xlsx),
             "xls" => Err(FileError::LegacyXls),
@@ -163,7 +168,9 @@ impl FromStr for FileFormat {
         match s.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(FileFormat::Csv),
             "xlsx" => Ok(FileFormat::Xlsx),
-            other => Err(format!("unknown file format {other:?}: expected csv or xlsx")),
+            other => Err(format!(
+                "unknown file format {other:?}: expected csv or xlsx"
+            )),
         }
     }
 }

@@ -21,11 +21,17 @@ pub(crate) struct Column {
 
 impl Column {
     pub(crate) const fn required(names: &'static [&'static str]) -> Column {
-        Column { names, required: true }
+        Column {
+            names,
+            required: true,
+        }
     }
 
     pub(crate) const fn optional(names: &'static [&'static str]) -> Column {
-        Column { names, required: false }
+        Column {
+            names,
+            required: false,
+        }
     }
 }
 
@@ -88,9 +94,14 @@ impl Layout {
         let mut named = vec![false; header.width()];
         let (mut unknown, mut duplicate) = (Vec::new(), Vec::new());
         for (i, is_named) in named.iter_mut().enumerate() {
-            let Ok(Some(text)) = header.cell(i).text() else { continue };
+            let Ok(Some(text)) = header.cell(i).text() else {
+                continue;
+            };
             let key = normalize(&text);
-            match K::COLUMNS.iter().position(|c| c.names.iter().any(|n| n.eq_ignore_ascii_case(&key))) {
+            match K::COLUMNS
+                .iter()
+                .position(|c| c.names.iter().any(|n| n.eq_ignore_ascii_case(&key)))
+            {
                 None => unknown.push(text.into_owned()),
                 Some(f) => {
                     *is_named = true;
@@ -102,8 +113,10 @@ impl Layout {
             }
         }
         if fields.iter().all(Option::is_none) {
-            let cells: Vec<String> =
-                (0..header.width()).filter_map(|i| header.cell(i).text().ok().flatten()).map(|t| format!("{t:?}")).collect();
+            let cells: Vec<String> = (0..header.width())
+                .filter_map(|i| header.cell(i).text().ok().flatten())
+                .map(|t| format!("{t:?}"))
+                .collect();
             let cells = cell::clip(&cells.join(", "), 200);
             return Err(FileError::NoHeader { line, cells });
         }
@@ -114,7 +127,11 @@ impl Layout {
             .map(|(c, _)| display_names(c))
             .collect();
         if !missing.is_empty() || !unknown.is_empty() || !duplicate.is_empty() {
-            return Err(FileError::Columns { missing, unknown, duplicate });
+            return Err(FileError::Columns {
+                missing,
+                unknown,
+                duplicate,
+            });
         }
         Ok(Layout { fields, named })
     }
@@ -122,7 +139,11 @@ impl Layout {
 
 /// `Customer No` → `customer_no`; Chinese names only lose surrounding blanks.
 fn normalize(header: &str) -> String {
-    header.trim().chars().map(|c| if c == ' ' || c == '-' { '_' } else { c }).collect()
+    header
+        .trim()
+        .chars()
+        .map(|c| if c == ' ' || c == '-' { '_' } else { c })
+        .collect()
 }
 
 fn display_names(c: &Column) -> String {
@@ -157,7 +178,14 @@ impl<'a> RowCtx<'a> {
             None => (usize::MAX, self.columns[field].names[0].to_string()),
         };
         let reason = cell::clip(&reason.into(), 300);
-        self.errors.push((position, RowError { line: self.line, column, reason }));
+        self.errors.push((
+            position,
+            RowError {
+                line: self.line,
+                column,
+                reason,
+            },
+        ));
     }
 
     /// A required cell through `parse`: empty is an error.
@@ -182,7 +210,10 @@ impl<'a> RowCtx<'a> {
         field: usize,
         parse: impl FnOnce(&str) -> Result<T, FieldError>,
     ) -> Option<Option<T>> {
-        let parsed = self.cell(field).text().and_then(|text| text.map(|t| parse(&t).map_err(|e| e.reason)).transpose());
+        let parsed = self
+            .cell(field)
+            .text()
+            .and_then(|text| text.map(|t| parse(&t).map_err(|e| e.reason)).transpose());
         self.check(field, parsed)
     }
 
@@ -205,10 +236,18 @@ pub(crate) fn read<K: Kind>(
     }
 }
 
-fn read_csv<K: Kind>(kind: &K, bytes: &[u8], progress: impl FnMut(usize, usize)) -> Result<Parsed<K::Record>, FileError> {
+fn read_csv<K: Kind>(
+    kind: &K,
+    bytes: &[u8],
+    progress: impl FnMut(usize, usize),
+) -> Result<Parsed<K::Record>, FileError> {
     let text = decode(bytes)?;
     let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let delimiter = if first_line.contains('\t') && !first_line.contains(',') { b'\t' } else { b',' };
+    let delimiter = if first_line.contains('\t') && !first_line.contains(',') {
+        b'\t'
+    } else {
+        b','
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -216,13 +255,26 @@ fn read_csv<K: Kind>(kind: &K, bytes: &[u8], progress: impl FnMut(usize, usize))
         .from_reader(text.as_bytes());
     let lines = text.bytes().filter(|&b| b == b'\n').count() + usize::from(!text.ends_with('\n'));
 
+    // The reader's own line numbers ignore the blank lines it skips: count them from byte offsets.
+    let bytes = text.as_bytes();
+    let (mut offset, mut line_at_offset) = (0, 1);
     let mut record = csv::StringRecord::new();
     let mut next = |record: &mut csv::StringRecord| -> Result<Option<usize>, FileError> {
         match reader.read_record(record) {
-            Ok(true) => Ok(Some(record.position().map_or(0, |p| p.line() as usize))),
+            Ok(true) => {
+                while offset < bytes.len() && matches!(bytes[offset], b'\n' | b'\r') {
+                    line_at_offset += usize::from(bytes[offset] == b'\n');
+                    offset += 1;
+                }
+                let start = line_at_offset;
+                let end = (reader.position().byte() as usize).clamp(offset, bytes.len());
+                line_at_offset += bytes[offset..end].iter().filter(|&&b| b == b'\n').count();
+                offset = end;
+                Ok(Some(start))
+            }
             Ok(false) => Ok(None),
             Err(e) => Err(FileError::Csv {
-                line: e.position().map_or(0, |p| p.line() as usize),
+                line: line_at_offset,
                 message: e.to_string(),
             }),
         }
@@ -242,17 +294,28 @@ fn read_csv<K: Kind>(kind: &K, bytes: &[u8], progress: impl FnMut(usize, usize))
     Ok(rows.finish())
 }
 
-fn read_xlsx<K: Kind>(kind: &K, bytes: &[u8], progress: impl FnMut(usize, usize)) -> Result<Parsed<K::Record>, FileError> {
+fn read_xlsx<K: Kind>(
+    kind: &K,
+    bytes: &[u8],
+    progress: impl FnMut(usize, usize),
+) -> Result<Parsed<K::Record>, FileError> {
     if bytes.starts_with(CFB_MAGIC) {
         return Err(FileError::LegacyXls);
     }
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e| FileError::Xlsx(e.to_string()))?;
     let Some(sheet) = workbook.sheet_names().first().cloned() else {
-        return Err(FileError::EmptySheet { sheet: String::new() });
+        return Err(FileError::EmptySheet {
+            sheet: String::new(),
+        });
     };
-    let range = workbook.worksheet_range(&sheet).map_err(|e| FileError::Xlsx(e.to_string()))?;
+    let range = workbook
+        .worksheet_range(&sheet)
+        .map_err(|e| FileError::Xlsx(e.to_string()))?;
     let first_row = range.start().map_or(0, |(row, _)| row as usize);
-    let mut rows_in = range.rows().enumerate().map(|(i, cells)| (first_row + i + 1, cells));
+    let mut rows_in = range
+        .rows()
+        .enumerate()
+        .map(|(i, cells)| (first_row + i + 1, cells));
     let (header_line, header) = loop {
         match rows_in.next() {
             None => return Err(FileError::EmptySheet { sheet }),
@@ -278,7 +341,9 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, FileError> {
         return Err(FileError::LegacyXls);
     }
     let text = if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
-        encoding.decode_without_bom_handling_and_without_replacement(&bytes[bom..]).ok_or(FileError::NotText)?
+        encoding
+            .decode_without_bom_handling_and_without_replacement(&bytes[bom..])
+            .ok_or(FileError::NotText)?
     } else {
         match std::str::from_utf8(bytes) {
             Ok(text) => Cow::Borrowed(text),
@@ -310,8 +375,20 @@ struct Rows<'a, K: Kind, P> {
 impl<'a, K: Kind, P: FnMut(usize, usize)> Rows<'a, K, P> {
     fn new(kind: &'a K, layout: &'a Layout, total: usize, mut progress: P) -> Self {
         progress(0, total);
-        let parsed = Parsed { records: Vec::new(), errors: Vec::new(), total_rows: 0 };
-        Rows { kind, layout, seen: HashMap::new(), parsed, done: 0, total, progress }
+        let parsed = Parsed {
+            records: Vec::new(),
+            errors: Vec::new(),
+            total_rows: 0,
+        };
+        Rows {
+            kind,
+            layout,
+            seen: HashMap::new(),
+            parsed,
+            done: 0,
+            total,
+            progress,
+        }
     }
 
     /// Reads the row on `line`; `done` lines after the header have been consumed once it is read.
@@ -326,9 +403,17 @@ impl<'a, K: Kind, P: FnMut(usize, usize)> Rows<'a, K, P> {
             return;
         }
         self.parsed.total_rows += 1;
-        let mut row = RowCtx { line, cells, layout: self.layout, columns: K::COLUMNS, errors: Vec::new() };
+        let mut row = RowCtx {
+            line,
+            cells,
+            layout: self.layout,
+            columns: K::COLUMNS,
+            errors: Vec::new(),
+        };
         for i in 0..cells.width() {
-            if !self.layout.named.get(i).copied().unwrap_or(false) && !matches!(cells.cell(i), Cell::Empty) {
+            if !self.layout.named.get(i).copied().unwrap_or(false)
+                && !matches!(cells.cell(i), Cell::Empty)
+            {
                 let error = RowError {
                     line,
                     column: format!("column {}", i + 1),
@@ -352,9 +437,14 @@ impl<'a, K: Kind, P: FnMut(usize, usize)> Rows<'a, K, P> {
         match record {
             Some(record) if row.errors.is_empty() => self.parsed.records.push((line, record)),
             _ => {
-                debug_assert!(!row.errors.is_empty(), "a row without a record must say why");
+                debug_assert!(
+                    !row.errors.is_empty(),
+                    "a row without a record must say why"
+                );
                 row.errors.sort_by_key(|(position, _)| *position);
-                self.parsed.errors.extend(row.errors.into_iter().map(|(_, e)| e));
+                self.parsed
+                    .errors
+                    .extend(row.errors.into_iter().map(|(_, e)| e));
             }
         }
     }
