@@ -91,7 +91,10 @@ export function AppLayout() {
         <span data-testid={e.testId}>
           {t(e.label)}
           {e.soon ? (
-            <Tag style={{ marginInlineStart: 6, fontSize: 11 }} bordered={false}>
+            <Tag
+              style={{ marginInlineStart: 6, fontSize: 11, lineHeight: '16px', background: 'rgba(255,255,255,0.08)', color: 'rgba(255,255,255,0.45)' }}
+              bordered={false}
+            >
               {t('menu.comingSoon')}
             </Tag>
           ) : null}

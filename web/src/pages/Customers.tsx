@@ -36,6 +36,8 @@ export default function CustomersPage() {
 
   const [draft, setDraft] = useState(q);
   const [data, setData] = useState<Page<CustomerSummary> | null>(null);
+  // Which search the shown rows answer (tests wait on it): the `q` of the last finished load.
+  const [loadedQ, setLoadedQ] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [createOpen, setCreateOpen] = useState(false);
@@ -48,6 +50,7 @@ export default function CustomersPage() {
     try {
       const res = await api.customers({ q, district, service_type: serviceType, page, per_page: perPage });
       setData(res);
+      setLoadedQ(q);
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 403)) setError(e instanceof Error ? e.message : String(e));
     } finally {
@@ -127,6 +130,8 @@ export default function CustomersPage() {
     <Card
       title={t('cust.title')}
       data-testid="customers-page"
+      data-loaded-q={loadedQ ?? undefined}
+      data-loading={loading ? 'true' : 'false'}
       extra={
         can('customers.write') ? (
           <Button type="primary" icon={<PlusOutlined />} onClick={() => setCreateOpen(true)} data-testid="customer-new">
