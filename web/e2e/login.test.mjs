@@ -50,6 +50,7 @@ test('a wrong password shows an error and stays on the login page', async (t) =>
     await err.waitFor();
     const text = (await err.textContent())?.trim() ?? '';
     assert.ok(text.length > 0, 'an error message is shown');
+    assert.match(text, /用户名或密码错误|wrong/i);
     assert.match(new URL(page.url()).pathname, /^\/login/);
     await page.getByTestId('login-form').waitFor();
   });

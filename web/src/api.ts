@@ -179,6 +179,9 @@ export interface ImportJob {
   updated: number;
   skipped: number;
   errors: ImportRowError[];
+  /** Why the job failed (not in docs/api.md; the server sends it). */
+  failure?: string | null;
+  skip_invalid?: boolean;
   created_at: string;
   finished_at?: string | null;
 }

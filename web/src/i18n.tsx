@@ -62,7 +62,9 @@ const zh = {
   'login.password': '密码',
   'login.submit': '登录',
   'login.failed': '登录失败',
-  'login.locked': '尝试次数过多，请 {s} 秒后再试',
+  'login.locked': '登录失败次数过多，请 {s} 秒后再试',
+  'login.throttled': '登录失败次数过多，请稍后再试',
+  'login.invalid': '用户名或密码错误',
   'login.usernameRequired': '请输入用户名',
   'login.passwordRequired': '请输入密码',
 
@@ -287,7 +289,9 @@ const en: Record<MessageKey, string> = {
   'login.password': 'Password',
   'login.submit': 'Sign in',
   'login.failed': 'Sign-in failed',
-  'login.locked': 'Too many attempts, try again in {s} seconds',
+  'login.locked': 'Too many failed sign-ins: try again in {s} seconds',
+  'login.throttled': 'Too many failed sign-ins: try again later',
+  'login.invalid': 'Wrong username or password',
   'login.usernameRequired': 'Enter your username',
   'login.passwordRequired': 'Enter your password',
 

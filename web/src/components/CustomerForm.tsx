@@ -191,7 +191,7 @@ export function CustomerForm({ form, editing }: { form: FormInstance<CustomerFor
         </Col>
       </Row>
       <Form.Item name="remarks" label={t('cust.remarks')}>
-        <Input.TextArea data-testid="cf-remarks" autoSize={{ minRows: 2, maxRows: 6 }} />
+        <Input.TextArea data-testid="cf-remarks" autoSize={{ minRows: 2, maxRows: 6 }} maxLength={500} showCount />
       </Form.Item>
     </Form>
   );

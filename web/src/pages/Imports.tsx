@@ -154,6 +154,9 @@ export default function ImportsPage() {
             <Statistic title={t('imp.updated')} value={job.updated} valueStyle={{ color: '#1668dc' }} />
             <Statistic title={t('imp.skipped')} value={job.skipped} valueStyle={{ color: '#d46b08' }} />
           </Space>
+          {job.failure ? (
+            <Alert type="error" showIcon style={{ marginTop: 16 }} message={<span data-testid="import-failure">{job.failure}</span>} />
+          ) : null}
           {done && job.errors.length > 0 ? (
             <>
               <Typography.Title level={5} style={{ marginTop: 24 }}>

@@ -13,7 +13,7 @@ export default function LoginPage() {
   const navigate = useNavigate();
   const location = useLocation();
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<{ message: string; detail: string } | null>(null);
 
   const from = (location.state as { from?: string } | null)?.from;
   const target = from && from !== '/login' && from.startsWith('/') ? from : null;
@@ -30,17 +30,20 @@ export default function LoginPage() {
       navigate(target ?? homePath(perms), { replace: true });
     } catch (e) {
       if (e instanceof ApiError) {
+        const kind = (e.problem.type ?? '').split('/').pop();
+        const detail = e.problem.detail || e.problem.title || '';
         if (e.status === 429) {
-          const wait = e.retryAfter;
-          const base = e.problem.detail || t('login.failed');
-          setError(wait !== undefined && !Number.isNaN(wait) && !base.includes(String(wait)) ? `${base}（${t('login.locked', { s: wait })}）` : base);
+          const wait = e.retryAfter !== undefined && !Number.isNaN(e.retryAfter) ? e.retryAfter : undefined;
+          setError({ message: wait !== undefined ? t('login.locked', { s: wait }) : t('login.throttled'), detail });
         } else if (e.status === 0) {
-          setError(t('common.networkError'));
+          setError({ message: t('common.networkError'), detail });
+        } else if (e.status === 401 || kind === 'invalid-credentials') {
+          setError({ message: t('login.invalid'), detail });
         } else {
-          setError(e.problem.detail || e.problem.title || t('login.failed'));
+          setError({ message: t('login.failed'), detail });
         }
       } else {
-        setError(String(e));
+        setError({ message: t('login.failed'), detail: String(e) });
       }
     } finally {
       setBusy(false);
@@ -57,7 +60,14 @@ export default function LoginPage() {
           <Typography.Text type="secondary">{t('login.subtitle')}</Typography.Text>
         </Space>
         {error ? (
-          <Alert type="error" showIcon message={<span data-testid="login-error">{error}</span>} style={{ marginBottom: 16 }} />
+          <Alert
+            type="error"
+            showIcon
+            data-testid="login-error"
+            message={<span data-testid="login-error-message">{error.message}</span>}
+            description={error.detail ? <span data-testid="login-error-detail">{error.detail}</span> : undefined}
+            style={{ marginBottom: 16 }}
+          />
         ) : null}
         <Form layout="vertical" onFinish={onFinish} requiredMark={false} data-testid="login-form">
           <Form.Item name="username" label={t('login.username')} rules={[{ required: true, message: t('login.usernameRequired') }]}>
