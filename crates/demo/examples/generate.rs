@@ -1,4 +1,5 @@
-//! Times the generator and prints a summary: `cargo run --release -p kefu-demo --example generate -- 1000000`.
+//! Times the generator and prints a summary and the first customers:
+//! `cargo run --release -p kefu-demo --example generate -- 1000000 3`.
 
 use std::time::Instant;
 
@@ -22,7 +23,42 @@ fn main() {
         demo.payments.len(),
         overdue.len()
     );
-    for c in demo.customers.iter().take(3) {
-        println!("{c:#?}");
+    let show = std::env::args()
+        .nth(2)
+        .map_or(3, |s| s.parse().expect("how many customers to show"));
+    for c in demo.customers.iter().take(show) {
+        let phones: Vec<_> = c.phones.iter().map(|p| p.as_str()).collect();
+        println!(
+            "{} | {} | {} | {} | {} | {} | meter {} | {} | fax {} | {} | {} | {}",
+            c.customer_no.as_str(),
+            c.name.as_str(),
+            phones.join(" "),
+            c.address.as_str(),
+            c.district.as_str(),
+            c.service_type,
+            c.meter_no.as_ref().map_or("-", |m| m.as_str()),
+            c.notice_preference,
+            c.fax.as_ref().map_or("-", |f| f.as_str()),
+            c.email.as_deref().unwrap_or("-"),
+            c.language,
+            c.remarks.as_deref().unwrap_or("-"),
+        );
+    }
+    if let Some(first) = demo.customers.first() {
+        for b in demo
+            .bills
+            .iter()
+            .filter(|b| b.customer_no == first.customer_no)
+        {
+            println!("{b:?}");
+        }
+        for p in demo
+            .payments
+            .iter()
+            .filter(|p| p.customer_no == first.customer_no)
+            .take(3)
+        {
+            println!("{p:?}");
+        }
     }
 }

@@ -555,21 +555,33 @@ impl Payments {
         let serial =
             (u128::from(self.made) * 7_919_461_823 + u128::from(self.reference_offset)) % MODULUS;
         self.made += 1;
-        // `paid_on.format("%Y%m%d")` parses its pattern on every call: a tenth of the run time.
-        let date = paid_on.year() as u32 * 10_000 + paid_on.month() * 100 + paid_on.day();
-        let reference = format!("{prefix}{date}{:010}", serial as u64);
+        // Ten million of these in a large run: written digit by digit into one exact allocation
+        // (`paid_on.format("%Y%m%d")` alone, which parses its pattern on every call, cost a tenth of
+        // the run time).
+        let mut reference = String::with_capacity(prefix.len() + 18);
+        reference.push_str(prefix);
+        let date =
+            paid_on.year() as u64 * 10_000 + u64::from(paid_on.month() * 100 + paid_on.day());
+        push_digits(&mut reference, date, 8);
+        push_digits(&mut reference, serial as u64, 10);
+        // ASCII letters and digits, 20-21 of them: checked here rather than copied by `bounded_text`.
+        debug_assert_eq!(bounded_text(&reference, 1, 64).as_ref(), Ok(&reference));
         PaymentRecord {
             customer_no: customer_no.clone(),
             period: Some(period),
             amount,
             paid_on,
             method,
-            reference: Some(valid(
-                bounded_text(&reference, 1, 64),
-                "payment reference",
-                &reference,
-            )),
+            reference: Some(reference),
         }
+    }
+}
+
+/// Appends `n` as exactly `width` decimal digits (`n < 10^width`).
+fn push_digits(s: &mut String, n: u64, width: u32) {
+    debug_assert!(n < 10u64.pow(width));
+    for k in (0..width).rev() {
+        s.push(char::from(b'0' + (n / 10u64.pow(k) % 10) as u8));
     }
 }
 
