@@ -29,7 +29,7 @@ function RequireAuth({ children }: { children: ReactNode }) {
           status="error"
           title={t('common.networkError')}
           subTitle={loadError}
-          extra={<Button onClick={() => window.location.reload()}>{t('common.reset')}</Button>}
+          extra={<Button onClick={() => window.location.reload()}>{t('common.retry')}</Button>}
         />
       );
     }

@@ -38,11 +38,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       setMe(m);
       setLoadError(null);
     } catch (e) {
-      if (e instanceof ApiError && e.status !== 401 && e.status !== 0 && e.status < 500) {
-        setLoadError(e.message);
-      } else if (e instanceof ApiError && (e.status === 0 || e.status >= 500)) {
-        setLoadError(e.message);
-      }
+      // 401 is simply "not signed in"; anything else (server down, 5xx) is worth telling.
+      setLoadError(e instanceof ApiError && e.status === 401 ? null : e instanceof Error ? e.message : String(e));
       setMe(null);
     }
   }, []);

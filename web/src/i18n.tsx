@@ -32,6 +32,7 @@ const zh = {
   // common
   'common.search': '查询',
   'common.reset': '重置',
+  'common.retry': '重试',
   'common.save': '保存',
   'common.cancel': '取消',
   'common.ok': '确定',
@@ -260,6 +261,7 @@ const en: Record<MessageKey, string> = {
 
   'common.search': 'Search',
   'common.reset': 'Reset',
+  'common.retry': 'Retry',
   'common.save': 'Save',
   'common.cancel': 'Cancel',
   'common.ok': 'OK',

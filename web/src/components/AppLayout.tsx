@@ -3,6 +3,7 @@ import { Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { App, Button, Dropdown, Form, Input, Layout, Menu, Modal, Space, Tag, Typography, type MenuProps } from 'antd';
 import {
   AuditOutlined,
+  ClockCircleOutlined,
   BarChartOutlined,
   BookOutlined,
   CloudUploadOutlined,
@@ -87,16 +88,16 @@ export function AppLayout() {
       key: e.key,
       icon: e.icon,
       disabled: !!e.soon,
+      title: e.soon ? `${t(e.label)}（${t('menu.comingSoon')}）` : t(e.label),
       label: (
         <span data-testid={e.testId}>
           {t(e.label)}
           {e.soon ? (
-            <Tag
-              style={{ marginInlineStart: 6, fontSize: 11, lineHeight: '16px', background: 'rgba(255,255,255,0.08)', color: 'rgba(255,255,255,0.45)' }}
-              bordered={false}
-            >
-              {t('menu.comingSoon')}
-            </Tag>
+            <ClockCircleOutlined
+              title={t('menu.comingSoon')}
+              aria-label={t('menu.comingSoon')}
+              style={{ marginInlineStart: 8, fontSize: 11, color: 'rgba(255,255,255,0.35)' }}
+            />
           ) : null}
         </span>
       ),

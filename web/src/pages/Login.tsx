@@ -65,7 +65,7 @@ export default function LoginPage() {
             showIcon
             data-testid="login-error"
             message={<span data-testid="login-error-message">{error.message}</span>}
-            description={error.detail ? <span data-testid="login-error-detail">{error.detail}</span> : undefined}
+            description={error.detail && error.detail !== error.message ? <span data-testid="login-error-detail">{error.detail}</span> : undefined}
             style={{ marginBottom: 16 }}
           />
         ) : null}
