@@ -2,9 +2,10 @@
 //!
 //! Customer `i` draws from its own random stream `(seed, i)`, and the only state carried from one
 //! customer to the next is "the last household landline" (for the few families who share one) and the
-//! payment counter. So `customers(n, …)` is a prefix of `customers(m, …)` for `n < m`, and numbers
-//! that must be unique (customer, meter, phone, payment reference) are computed from `i` through keyed
-//! permutations rather than drawn and checked: no lookup table, whatever the count.
+//! payment counter. So `customers(n, …)` is a prefix of `customers(m, …)` for `n < m`. Numbers that
+//! must be unique are computed, not drawn and checked (no lookup table, whatever the count): the
+//! customer number from `i`, phone and meter numbers from `i` through keyed permutations, payment
+//! references from the payment count through a bijection.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use kefu_domain::{
