@@ -253,7 +253,8 @@ fn read_csv<K: Kind>(
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let lines = text.bytes().filter(|&b| b == b'\n').count() + usize::from(!text.ends_with('\n'));
+    let lines = text.as_bytes().iter().filter(|&&b| b == b'\n').count()
+        + usize::from(!text.ends_with('\n'));
 
     // The reader's own line numbers ignore the blank lines it skips: count them from byte offsets.
     let bytes = text.as_bytes();
@@ -375,15 +376,18 @@ struct Rows<'a, K: Kind, P> {
 impl<'a, K: Kind, P: FnMut(usize, usize)> Rows<'a, K, P> {
     fn new(kind: &'a K, layout: &'a Layout, total: usize, mut progress: P) -> Self {
         progress(0, total);
+        // Sized up front (growing a vector of 100,000 records copies it again and again), but not
+        // beyond what a file of blank lines could make us reserve for nothing.
+        let capacity = total.min(1 << 18);
         let parsed = Parsed {
-            records: Vec::new(),
+            records: Vec::with_capacity(capacity),
             errors: Vec::new(),
             total_rows: 0,
         };
         Rows {
             kind,
             layout,
-            seen: HashMap::new(),
+            seen: HashMap::with_capacity(capacity),
             parsed,
             done: 0,
             total,
