@@ -587,3 +587,24 @@ fn progress_is_reported_up_to_the_total() {
     .unwrap();
     assert_eq!(calls, [(0, 7), (7, 7)]);
 }
+
+#[test]
+fn unnamed_columns_and_huge_cells() {
+    let huge = "9".repeat(10_000);
+    check_bills(
+        &format!(
+            "customer_no,,period,amount,due_date,
+NB-0001,,2026-10,1.00,2026-11-20,
+NB-0002,x,2026-10,1.00,2026-11-20,,
+NB-0003,,{huge},1.00,2026-11-20,,,y
+"
+        ),
+        expect![[r#"
+            3 rows, 2 bad
+            2: NB-0001 2026-10 1.00 due 2026-11-20 unpaid
+            line 3, column 2: a value in a column without a header
+            line 4, period: not a billing period (YYYY-MM): "999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999…
+            line 4, column 8: a value in a column without a header
+        "#]],
+    );
+}
