@@ -1,1 +1,259 @@
+//! kefu's HTTP surface: the JSON API under `/api/v1`, its OpenAPI document and viewer, health and
+//! metrics endpoints, and the embedded web app.
+//!
+//! Architecture invariants:
+//! - This crate is the only one that knows wire formats: DTOs here, domain and store types elsewhere.
+//! - Every API route has a rule in [`access::RULES`]; the guard refuses routes without one.
+//! - Every error leaves as RFC 9457 problem+json (see [`problem`]); extractors never answer in plain text.
 
+pub mod access;
+mod audit;
+pub mod auth;
+mod customers;
+pub mod imports;
+mod org;
+pub mod problem;
+mod web;
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{FixedOffset, NaiveDate, TimeDelta, Utc};
+use kefu_domain::{AreaCode, LoginThrottle, ThrottlePolicy};
+use kefu_store::{PageRequest, Store};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde::{Deserialize, Deserializer, Serialize};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use crate::customers::{CustomerInput, parse_customer};
+use crate::problem::{ApiError, ApiResult};
+
+/// Deployment settings the API needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Area code given to local landline numbers without one.
+    pub area: AreaCode,
+    /// The deployment's time zone, for "today" (bills due, overdue).
+    pub utc_offset: FixedOffset,
+    pub session_ttl: TimeDelta,
+    /// Mark the session cookie `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+    pub max_json_bytes: usize,
+    pub max_import_bytes: usize,
+    pub login_throttle: ThrottlePolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            area: AreaCode::default(),
+            utc_offset: FixedOffset::east_opt(8 * 3600).expect("UTC+8"),
+            session_ttl: TimeDelta::hours(12),
+            secure_cookies: false,
+            max_json_bytes: 256 * 1024,
+            max_import_bytes: 200 * 1024 * 1024,
+            login_throttle: ThrottlePolicy::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    throttle: Arc<Mutex<LoginThrottle>>,
+    imports: Arc<imports::RunningImports>,
+    dummy_hash: String,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings) -> AppState {
+        AppState {
+            store,
+            throttle: Arc::new(Mutex::new(LoginThrottle::new(settings.login_throttle.clone()))),
+            settings: Arc::new(settings),
+            imports: Arc::default(),
+            dummy_hash: auth::hash_password("kefu-dummy-password-for-timing"),
+        }
+    }
+
+    /// Today in the deployment's time zone.
+    pub fn today(&self) -> NaiveDate {
+        Utc::now().with_timezone(&self.settings.utc_offset).date_naive()
+    }
+}
+
+/// One page of a list.
+#[derive(Serialize, ToSchema)]
+pub struct PageOf<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+pub(crate) struct PageParams {
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+impl PageParams {
+    pub fn request(self) -> ApiResult<PageRequest> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(20);
+        if page == 0 || page > 1_000_000 {
+            return Err(ApiError::field("page", "must be between 1 and 1000000"));
+        }
+        if per_page == 0 || per_page > PageRequest::MAX_PER_PAGE {
+            return Err(ApiError::field("per_page", format!("must be between 1 and {}", PageRequest::MAX_PER_PAGE)));
+        }
+        Ok(PageRequest { page, per_page })
+    }
+}
+
+/// A trimmed free-text field of `min..=max` characters, or a 422 naming it.
+pub(crate) fn bounded(field: &str, s: &str, min: usize, max: usize) -> ApiResult<String> {
+    kefu_domain::bounded_text(s, min, max).map_err(|e| ApiError::field(field, e.reason))
+}
+
+/// For PATCH: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub(crate) fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "kefu API", description = "kefu 客服 contact-center platform: organization, users, customers, billing data, imports and audit. Sign in with POST /api/v1/auth/login, then send the session cookie or `Authorization: Bearer <token>`. Errors are RFC 9457 application/problem+json."),
+    tags(
+        (name = "auth", description = "Sign-in, own account, API tokens"),
+        (name = "organization", description = "Units (departments and sites), roles, users"),
+        (name = "customers", description = "Customers, caller-ID lookup, bills and payments"),
+        (name = "imports", description = "Importing billing-system files"),
+        (name = "audit", description = "The audit log"),
+    ),
+    modifiers(&SecuritySchemes),
+    components(schemas(problem::Problem))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let c = api.components.get_or_insert_with(Default::default);
+        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(access::SESSION_COOKIE))));
+        api.security = Some(vec![
+            utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
+            utoipa::openapi::security::SecurityRequirement::new("session", Vec::<String>::new()),
+        ]);
+    }
+}
+
+/// The API routes with their OpenAPI document, not yet guarded.
+fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(imports::start, imports::list))
+        .layer(DefaultBodyLimit::max(settings.max_import_bytes));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(auth::list_tokens, auth::create_token))
+        .routes(routes!(auth::revoke_token))
+        .routes(routes!(org::list_units, org::create_unit))
+        .routes(routes!(org::update_unit))
+        .routes(routes!(org::list_roles))
+        .routes(routes!(org::list_users, org::create_user))
+        .routes(routes!(org::get_user, org::update_user))
+        .routes(routes!(org::reset_password))
+        .routes(routes!(customers::search, customers::create))
+        .routes(routes!(customers::by_phone))
+        .routes(routes!(customers::detail, customers::update))
+        .routes(routes!(customers::record_payment))
+        .routes(routes!(imports::get))
+        .routes(routes!(audit::list))
+        .layer(DefaultBodyLimit::max(settings.max_json_bytes))
+        .merge(uploads)
+}
+
+/// The OpenAPI document of the API (also served at `/api/openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes(&Settings::default()).split_for_parts().1
+}
+
+/// The process-wide Prometheus recorder (installed once, shared by every app in the process).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0])
+                .expect("static buckets")
+                .build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics shows only kefu's own handle");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = api_routes(&state.settings).split_for_parts();
+    let api = api.route_layer(from_fn_with_state(state.clone(), access::guard));
+    let metrics = metrics_handle();
+    let x_request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(move || std::future::ready(metrics.render())))
+        .fallback(web::serve)
+        .with_state(state)
+        .layer(from_fn(http_metrics))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("no-referrer")))
+}
+
+async fn readyz(State(app): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await {
+        Ok(Ok(())) => "ready".into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
+    }
+}
+
+async fn http_metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "other".into());
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("kefu_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("kefu_http_request_duration_seconds", "method" => method, "route" => route).record(start.elapsed().as_secs_f64());
+    resp
+}

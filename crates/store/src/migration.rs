@@ -14,8 +14,13 @@ impl MigratorTrait for Migrator {
     }
 }
 
-#[derive(DeriveMigrationName)]
 struct Foundation;
+
+impl MigrationName for Foundation {
+    fn name(&self) -> &str {
+        "m20261126_000001_foundation"
+    }
+}
 
 fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
     let mut i = Index::create();

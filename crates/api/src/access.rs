@@ -1,0 +1,165 @@
+//! Who is calling, and may they? Every API route has one rule in [`RULES`]; a route without a rule is
+//! refused (and the permission-matrix test fails), so a new route cannot ship unguarded by accident.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::{HeaderMap, Method, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::Utc;
+use kefu_domain::Permission;
+use kefu_store::{Actor, Credential, CredentialKind, User};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+pub const SESSION_COOKIE: &str = "kefu_session";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credential needed: sign-in itself.
+    Public,
+    /// A signed-in caller whose role has this permission.
+    Signed(Permission),
+}
+
+use Access::*;
+use Permission::*;
+
+/// (method, route template, rule). Templates are axum's, as in the OpenAPI document.
+pub const RULES: &[(&str, &str, Access)] = &[
+    ("POST", "/api/v1/auth/login", Public),
+    ("POST", "/api/v1/auth/logout", Signed(OwnAccount)),
+    ("GET", "/api/v1/auth/me", Signed(OwnAccount)),
+    ("POST", "/api/v1/auth/password", Signed(OwnAccount)),
+    ("GET", "/api/v1/tokens", Signed(TokensManage)),
+    ("POST", "/api/v1/tokens", Signed(TokensManage)),
+    ("DELETE", "/api/v1/tokens/{id}", Signed(TokensManage)),
+    ("GET", "/api/v1/units", Signed(UnitsRead)),
+    ("POST", "/api/v1/units", Signed(UnitsWrite)),
+    ("PATCH", "/api/v1/units/{id}", Signed(UnitsWrite)),
+    ("GET", "/api/v1/roles", Signed(UsersRead)),
+    ("GET", "/api/v1/users", Signed(UsersRead)),
+    ("POST", "/api/v1/users", Signed(UsersWrite)),
+    ("GET", "/api/v1/users/{id}", Signed(UsersRead)),
+    ("PATCH", "/api/v1/users/{id}", Signed(UsersWrite)),
+    ("POST", "/api/v1/users/{id}/password", Signed(UsersWrite)),
+    ("GET", "/api/v1/customers", Signed(CustomersRead)),
+    ("POST", "/api/v1/customers", Signed(CustomersWrite)),
+    ("GET", "/api/v1/customers/by-phone/{phone}", Signed(CustomersRead)),
+    ("GET", "/api/v1/customers/{id}", Signed(CustomersRead)),
+    ("PATCH", "/api/v1/customers/{id}", Signed(CustomersWrite)),
+    ("POST", "/api/v1/customers/{id}/payments", Signed(PaymentsWrite)),
+    ("GET", "/api/v1/imports", Signed(ImportsRead)),
+    ("POST", "/api/v1/imports", Signed(ImportsRun)),
+    ("GET", "/api/v1/imports/{id}", Signed(ImportsRead)),
+    ("GET", "/api/v1/audit", Signed(AuditRead)),
+];
+
+pub fn rule(method: &Method, path: &str) -> Option<Access> {
+    RULES.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, a)| *a)
+}
+
+/// The signed-in caller of this request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub credential: Credential,
+}
+
+/// SHA-256 of a bearer secret, as stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v)
+}
+
+/// A cookie-authenticated write must come from kefu's own pages: a browser sends `Origin` on every
+/// cross-origin write, and one that names another host is refused (defence in depth over SameSite).
+fn cross_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else { return false };
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else { return true };
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+    origin_host != host
+}
+
+/// Route layer: authenticates and authorizes per [`RULES`].
+pub async fn guard(State(app): State<AppState>, matched: Option<MatchedPath>, mut req: Request, next: Next) -> Result<Response, ApiError> {
+    let path = matched.as_ref().map(MatchedPath::as_str).unwrap_or("");
+    let Some(access) = rule(req.method(), path) else {
+        tracing::error!(method = %req.method(), path, "route has no access rule; refusing");
+        return Err(ApiError::forbidden("this route has no access rule"));
+    };
+    let Signed(permission) = access else {
+        return Ok(next.run(req).await);
+    };
+    let (token, via_cookie) = match bearer(req.headers()) {
+        Some(t) => (t, false),
+        None => match session_cookie(req.headers()) {
+            Some(t) => (t, true),
+            None => return Err(ApiError::unauthorized()),
+        },
+    };
+    let Some((credential, user)) = app.store.authenticate(&token_hash(token), Utc::now()).await? else {
+        return Err(ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "unauthorized", "the session or token is unknown, expired or revoked: sign in again"));
+    };
+    if via_cookie && credential.kind != CredentialKind::Session {
+        return Err(ApiError::unauthorized());
+    }
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if via_cookie && unsafe_method && cross_site(req.headers()) {
+        return Err(ApiError::forbidden("cross-site request refused"));
+    }
+    if !user.role.can(permission) {
+        return Err(ApiError::forbidden(format!("role {} lacks permission {}", user.role, permission)));
+    }
+    req.extensions_mut().insert(Principal { user, credential });
+    Ok(next.run(req).await)
+}
+
+/// What a handler needs to know about the caller: who (for permissions and the audit log), from where
+/// and in which request.
+pub struct Caller {
+    pub principal: Principal,
+    pub actor: Actor,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let principal = parts.extensions.get::<Principal>().cloned().ok_or_else(ApiError::unauthorized)?;
+        let actor = Actor {
+            user_id: Some(principal.user.id),
+            name: principal.user.username.clone(),
+            source_ip: source_ip(parts),
+            request_id: request_id(parts),
+        };
+        Ok(Caller { principal, actor })
+    }
+}
+
+pub fn source_ip(parts: &Parts) -> Option<String> {
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())
+}
+
+pub fn request_id(parts: &Parts) -> Option<String> {
+    parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string)
+}
