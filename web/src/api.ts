@@ -40,6 +40,8 @@ export interface Me {
   username: string;
   display_name: string;
   role: string;
+  /** The role's Chinese label (the server sends it; not in docs/api.md). */
+  role_label?: string;
   unit_id: string;
   unit_name: string;
   permissions: string[];

@@ -175,7 +175,7 @@ export function AppLayout() {
                 <UserOutlined />
                 <span data-testid="header-user">{me.display_name}</span>
                 <Tag color="blue" style={{ marginInlineStart: 4 }} data-testid="header-role">
-                  {enumLabel('role', me.role)}
+                  {lang === 'en' || !me.role_label ? enumLabel('role', me.role) : me.role_label}
                 </Tag>
                 <DownOutlined style={{ fontSize: 10 }} />
               </Button>

@@ -4,11 +4,64 @@ import { Alert, AutoComplete, Button, Card, Col, DatePicker, Descriptions, Input
 import { SearchOutlined } from '@ant-design/icons';
 import dayjs, { type Dayjs } from 'dayjs';
 import { api, ApiError, type AuditEntry, type Page } from '../api';
-import { useT } from '../i18n';
+import { useI18n, useT } from '../i18n';
 import { fmtTime } from './CustomerDetail';
 
-const ENTITY_TYPES = ['customer', 'account', 'bill', 'payment', 'user', 'unit', 'session', 'api_token', 'import'];
-const ACTIONS = ['create', 'update', 'delete', 'login', 'login_failed', 'logout', 'password_change', 'password_reset', 'import'];
+const ENTITY_TYPES = ['customer', 'bill', 'payment', 'user', 'unit', 'credential', 'import'];
+const ACTIONS = [
+  'auth.login',
+  'auth.login_failed',
+  'auth.logout',
+  'customer.create',
+  'customer.update',
+  'customer.import',
+  'customer.import_update',
+  'bill.import',
+  'payment.create',
+  'payment.import',
+  'user.create',
+  'user.update',
+  'user.password',
+  'unit.create',
+  'unit.update',
+  'token.create',
+  'token.revoke',
+];
+
+const ACTION_LABELS: Record<string, [string, string]> = {
+  'auth.login': ['登录', 'Sign-in'],
+  'auth.login_failed': ['登录失败', 'Failed sign-in'],
+  'auth.logout': ['退出登录', 'Sign-out'],
+  'customer.create': ['新建客户', 'Customer created'],
+  'customer.update': ['修改客户', 'Customer updated'],
+  'customer.import': ['导入客户', 'Customer imported'],
+  'customer.import_update': ['导入更新客户', 'Customer updated by import'],
+  'bill.import': ['导入账单', 'Bill imported'],
+  'payment.create': ['登记缴费', 'Payment recorded'],
+  'payment.import': ['导入缴费', 'Payment imported'],
+  'user.create': ['新建用户', 'User created'],
+  'user.update': ['修改用户', 'User updated'],
+  'user.password': ['修改密码', 'Password changed'],
+  'unit.create': ['新建单位', 'Unit created'],
+  'unit.update': ['修改单位', 'Unit updated'],
+  'token.create': ['创建令牌', 'Token created'],
+  'token.revoke': ['吊销令牌', 'Token revoked'],
+};
+
+const ENTITY_LABELS: Record<string, [string, string]> = {
+  customer: ['客户', 'Customer'],
+  bill: ['账单', 'Bill'],
+  payment: ['缴费', 'Payment'],
+  user: ['用户', 'User'],
+  unit: ['单位', 'Unit'],
+  credential: ['登录凭据', 'Credential'],
+  import: ['导入', 'Import'],
+};
+
+function pick(map: Record<string, [string, string]>, key: string, lang: string): string | undefined {
+  const v = map[key];
+  return v ? (lang === 'en' ? v[1] : v[0]) : undefined;
+}
 
 function Json({ value, testId }: { value: unknown; testId: string }) {
   const t = useT();
@@ -27,7 +80,7 @@ function Json({ value, testId }: { value: unknown; testId: string }) {
 }
 
 export default function AuditPage() {
-  const t = useT();
+  const { t, lang } = useI18n();
   const [params, setParams] = useSearchParams();
   const filters = {
     actor: params.get('actor') ?? '',
@@ -109,7 +162,7 @@ export default function AuditPage() {
           allowClear
           placeholder={t('audit.entityType')}
           value={entityType || undefined}
-          options={ENTITY_TYPES.map((v) => ({ value: v }))}
+          options={ENTITY_TYPES.map((v) => ({ value: v, label: `${pick(ENTITY_LABELS, v, lang) ?? v} (${v})` }))}
           onChange={(v?: string) => setEntityType(v ?? '')}
           style={{ width: 160 }}
           data-testid="audit-entity-type"
@@ -118,7 +171,7 @@ export default function AuditPage() {
           allowClear
           placeholder={t('audit.action')}
           value={action || undefined}
-          options={ACTIONS.map((v) => ({ value: v }))}
+          options={ACTIONS.map((v) => ({ value: v, label: `${pick(ACTION_LABELS, v, lang) ?? v} (${v})` }))}
           onChange={(v?: string) => setAction(v ?? '')}
           style={{ width: 160 }}
           data-testid="audit-action"
@@ -184,15 +237,19 @@ export default function AuditPage() {
             title: t('audit.action'),
             dataIndex: 'action',
             key: 'action',
-            width: 160,
-            render: (v: string) => <Tag data-testid="audit-action-cell">{v}</Tag>,
+            width: 170,
+            render: (v: string) => (
+              <Tag data-testid="audit-action-cell" title={v} color={v.endsWith('failed') ? 'red' : undefined}>
+                {pick(ACTION_LABELS, v, lang) ?? v}
+              </Tag>
+            ),
           },
           {
             title: t('audit.entity'),
             key: 'entity',
             render: (_: unknown, r: AuditEntry) => (
-              <span data-testid="audit-entity-cell">
-                {r.entity_type}
+              <span data-testid="audit-entity-cell" title={r.entity_type}>
+                {pick(ENTITY_LABELS, r.entity_type, lang) ?? r.entity_type}
                 {r.entity_id ? (
                   <Typography.Text type="secondary" style={{ marginInlineStart: 8, fontSize: 12 }}>
                     {r.entity_id}

@@ -222,6 +222,8 @@ function AccountView({ account, canPay, onPay }: { account: Account; canPay: boo
   const label = useEnumLabel();
   const bills = [...account.bills].sort((a, b) => b.period.localeCompare(a.period));
   const payments = [...account.payments].sort((a, b) => b.paid_on.localeCompare(a.paid_on));
+  const overdue = bills.filter((b) => b.status === 'overdue').reduce((sum, b) => sum + b.amount_cents, 0);
+  const unpaid = bills.filter((b) => b.status === 'unpaid').reduce((sum, b) => sum + b.amount_cents, 0);
   return (
     <div data-testid="account">
       <Typography.Title level={5} style={{ marginTop: 0 }}>
@@ -229,6 +231,16 @@ function AccountView({ account, canPay, onPay }: { account: Account; canPay: boo
         <Typography.Text type="secondary" style={{ fontSize: 13, fontWeight: 400, marginInlineStart: 12 }}>
           {t('detail.openedOn')}: {account.opened_on}
         </Typography.Text>
+        {overdue > 0 ? (
+          <Tag color="red" style={{ marginInlineStart: 12 }} data-testid="account-overdue">
+            {t('bill.overdue')} {yuan(overdue)}
+          </Tag>
+        ) : null}
+        {unpaid > 0 ? (
+          <Tag color="gold" data-testid="account-unpaid">
+            {t('bill.unpaid')} {yuan(unpaid)}
+          </Tag>
+        ) : null}
       </Typography.Title>
       <Typography.Text strong>{t('detail.bills')}</Typography.Text>
       <Table<Bill>
