@@ -48,10 +48,18 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/users/{id}/password", Signed(UsersWrite)),
     ("GET", "/api/v1/customers", Signed(CustomersRead)),
     ("POST", "/api/v1/customers", Signed(CustomersWrite)),
-    ("GET", "/api/v1/customers/by-phone/{phone}", Signed(CustomersRead)),
+    (
+        "GET",
+        "/api/v1/customers/by-phone/{phone}",
+        Signed(CustomersRead),
+    ),
     ("GET", "/api/v1/customers/{id}", Signed(CustomersRead)),
     ("PATCH", "/api/v1/customers/{id}", Signed(CustomersWrite)),
-    ("POST", "/api/v1/customers/{id}/payments", Signed(PaymentsWrite)),
+    (
+        "POST",
+        "/api/v1/customers/{id}/payments",
+        Signed(PaymentsWrite),
+    ),
     ("GET", "/api/v1/imports", Signed(ImportsRead)),
     ("POST", "/api/v1/imports", Signed(ImportsRun)),
     ("GET", "/api/v1/imports/{id}", Signed(ImportsRead)),
@@ -59,7 +67,10 @@ pub const RULES: &[(&str, &str, Access)] = &[
 ];
 
 pub fn rule(method: &Method, path: &str) -> Option<Access> {
-    RULES.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, a)| *a)
+    RULES
+        .iter()
+        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .map(|(_, _, a)| *a)
 }
 
 /// The signed-in caller of this request.
@@ -77,7 +88,9 @@ pub fn token_hash(token: &str) -> String {
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<&str> {
@@ -94,14 +107,26 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 /// A cookie-authenticated write must come from kefu's own pages: a browser sends `Origin` on every
 /// cross-origin write, and one that names another host is refused (defence in depth over SameSite).
 fn cross_site(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else { return false };
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else { return true };
-    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return false;
+    };
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return true;
+    };
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(origin);
     origin_host != host
 }
 
 /// Route layer: authenticates and authorizes per [`RULES`].
-pub async fn guard(State(app): State<AppState>, matched: Option<MatchedPath>, mut req: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn guard(
+    State(app): State<AppState>,
+    matched: Option<MatchedPath>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let path = matched.as_ref().map(MatchedPath::as_str).unwrap_or("");
     let Some(access) = rule(req.method(), path) else {
         tracing::error!(method = %req.method(), path, "route has no access rule; refusing");
@@ -117,8 +142,16 @@ pub async fn guard(State(app): State<AppState>, matched: Option<MatchedPath>, mu
             None => return Err(ApiError::unauthorized()),
         },
     };
-    let Some((credential, user)) = app.store.authenticate(&token_hash(token), Utc::now()).await? else {
-        return Err(ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "unauthorized", "the session or token is unknown, expired or revoked: sign in again"));
+    let Some((credential, user)) = app
+        .store
+        .authenticate(&token_hash(token), Utc::now())
+        .await?
+    else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the session or token is unknown, expired or revoked: sign in again",
+        ));
     };
     if via_cookie && credential.kind != CredentialKind::Session {
         return Err(ApiError::unauthorized());
@@ -128,7 +161,10 @@ pub async fn guard(State(app): State<AppState>, matched: Option<MatchedPath>, mu
         return Err(ApiError::forbidden("cross-site request refused"));
     }
     if !user.role.can(permission) {
-        return Err(ApiError::forbidden(format!("role {} lacks permission {}", user.role, permission)));
+        return Err(ApiError::forbidden(format!(
+            "role {} lacks permission {}",
+            user.role, permission
+        )));
     }
     req.extensions_mut().insert(Principal { user, credential });
     Ok(next.run(req).await)
@@ -145,7 +181,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let principal = parts.extensions.get::<Principal>().cloned().ok_or_else(ApiError::unauthorized)?;
+        let principal = parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(ApiError::unauthorized)?;
         let actor = Actor {
             user_id: Some(principal.user.id),
             name: principal.user.username.clone(),
@@ -157,9 +197,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 pub fn source_ip(parts: &Parts) -> Option<String> {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string())
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
 }
 
 pub fn request_id(parts: &Parts) -> Option<String> {
-    parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string)
+    parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }

@@ -47,8 +47,13 @@ fn instant(field: &str, s: &str, end_of_day: bool) -> ApiResult<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::field(field, "a date YYYY-MM-DD or an RFC 3339 time"))?;
-    let d = if end_of_day { d.succ_opt().unwrap_or(d) } else { d };
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| ApiError::field(field, "a date YYYY-MM-DD or an RFC 3339 time"))?;
+    let d = if end_of_day {
+        d.succ_opt().unwrap_or(d)
+    } else {
+        d
+    };
     Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
 }
 
@@ -58,11 +63,28 @@ fn nonempty(v: Option<String>) -> Option<String> {
 
 /// Newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams), responses((status = 200, body = PageOf<AuditEntry>)))]
-pub async fn list(State(app): State<AppState>, Query(p): Query<AuditParams>) -> ApiResult<axum::Json<PageOf<AuditEntry>>> {
-    let page = PageParams { page: p.page, per_page: p.per_page }.request()?;
+pub async fn list(
+    State(app): State<AppState>,
+    Query(p): Query<AuditParams>,
+) -> ApiResult<axum::Json<PageOf<AuditEntry>>> {
+    let page = PageParams {
+        page: p.page,
+        per_page: p.per_page,
+    }
+    .request()?;
     let q = AuditQuery {
-        from: p.from.as_deref().filter(|s| !s.is_empty()).map(|s| instant("from", s, false)).transpose()?,
-        to: p.to.as_deref().filter(|s| !s.is_empty()).map(|s| instant("to", s, true)).transpose()?,
+        from: p
+            .from
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| instant("from", s, false))
+            .transpose()?,
+        to: p
+            .to
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| instant("to", s, true))
+            .transpose()?,
         actor: nonempty(p.actor),
         entity_type: nonempty(p.entity_type),
         entity_id: nonempty(p.entity_id),
@@ -72,7 +94,24 @@ pub async fn list(State(app): State<AppState>, Query(p): Query<AuditParams>) -> 
     let items = found
         .items
         .into_iter()
-        .map(|e| AuditEntry { id: e.id, at: e.at, actor_id: e.actor_id, actor_name: e.actor_name, action: e.action, entity_type: e.entity_type, entity_id: e.entity_id, before: e.before, after: e.after, source_ip: e.source_ip, request_id: e.request_id })
+        .map(|e| AuditEntry {
+            id: e.id,
+            at: e.at,
+            actor_id: e.actor_id,
+            actor_name: e.actor_name,
+            action: e.action,
+            entity_type: e.entity_type,
+            entity_id: e.entity_id,
+            before: e.before,
+            after: e.after,
+            source_ip: e.source_ip,
+            request_id: e.request_id,
+        })
         .collect();
-    Ok(axum::Json(PageOf { items, total: found.total, page: found.page, per_page: found.per_page }))
+    Ok(axum::Json(PageOf {
+        items,
+        total: found.total,
+        page: found.page,
+        per_page: found.per_page,
+    }))
 }

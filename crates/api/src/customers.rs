@@ -4,8 +4,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use kefu_domain::{
-    Address, Cents, CustomerId, CustomerName, CustomerNo, CustomerRecord, District, FieldErrors, Language, MeterNo,
-    NoticePreference, PaymentMethod, PaymentRecord, Period, Phone, ServiceType, bounded_text, email_address,
+    Address, Cents, CustomerId, CustomerName, CustomerNo, CustomerRecord, District, FieldErrors,
+    Language, MeterNo, NoticePreference, PaymentMethod, PaymentRecord, Period, Phone, ServiceType,
+    bounded_text, email_address,
 };
 use kefu_store::CustomerQuery;
 use serde::{Deserialize, Serialize};
@@ -46,7 +47,10 @@ fn default_language() -> String {
 }
 
 /// Validates every field of `input`, reporting all errors at once.
-pub fn parse_customer(input: &CustomerInput, area: &kefu_domain::AreaCode) -> Result<CustomerRecord, FieldErrors> {
+pub fn parse_customer(
+    input: &CustomerInput,
+    area: &kefu_domain::AreaCode,
+) -> Result<CustomerRecord, FieldErrors> {
     let mut errs = FieldErrors::new();
     let customer_no = errs.check("customer_no", CustomerNo::parse(&input.customer_no));
     let name = errs.check("name", CustomerName::parse(&input.name));
@@ -71,7 +75,10 @@ pub fn parse_customer(input: &CustomerInput, area: &kefu_domain::AreaCode) -> Re
         Some(m) => errs.check("meter_no", MeterNo::parse(m)).map(Some),
         None => Some(None),
     };
-    let notice = errs.check("notice_preference", NoticePreference::parse(&input.notice_preference));
+    let notice = errs.check(
+        "notice_preference",
+        NoticePreference::parse(&input.notice_preference),
+    );
     let fax = match input.fax.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(f) => errs.check("fax", Phone::parse(f, area)).map(Some),
         None => Some(None),
@@ -92,10 +99,45 @@ pub fn parse_customer(input: &CustomerInput, area: &kefu_domain::AreaCode) -> Re
         errs.push("email", "required when notice_preference is email");
     }
     errs.clone().into_result()?;
-    match (customer_no, name, address, district, service_type, meter_no, notice, fax, email, language, remarks) {
-        (Some(customer_no), Some(name), Some(address), Some(district), Some(service_type), Some(meter_no), Some(notice_preference), Some(fax), Some(email), Some(language), Some(remarks)) => {
-            Ok(CustomerRecord { customer_no, name, phones, address, district, service_type, meter_no, notice_preference, fax, email, language, remarks })
-        }
+    match (
+        customer_no,
+        name,
+        address,
+        district,
+        service_type,
+        meter_no,
+        notice,
+        fax,
+        email,
+        language,
+        remarks,
+    ) {
+        (
+            Some(customer_no),
+            Some(name),
+            Some(address),
+            Some(district),
+            Some(service_type),
+            Some(meter_no),
+            Some(notice_preference),
+            Some(fax),
+            Some(email),
+            Some(language),
+            Some(remarks),
+        ) => Ok(CustomerRecord {
+            customer_no,
+            name,
+            phones,
+            address,
+            district,
+            service_type,
+            meter_no,
+            notice_preference,
+            fax,
+            email,
+            language,
+            remarks,
+        }),
         _ => Err(errs),
     }
 }
@@ -156,7 +198,16 @@ pub struct CustomerSummary {
 
 impl From<kefu_store::CustomerSummary> for CustomerSummary {
     fn from(c: kefu_store::CustomerSummary) -> CustomerSummary {
-        CustomerSummary { id: c.id.0, customer_no: c.customer_no, name: c.name, primary_phone: c.primary_phone, address: c.address, district: c.district, service_type: c.service_type, overdue_cents: c.overdue_cents }
+        CustomerSummary {
+            id: c.id.0,
+            customer_no: c.customer_no,
+            name: c.name,
+            primary_phone: c.primary_phone,
+            address: c.address,
+            district: c.district,
+            service_type: c.service_type,
+            overdue_cents: c.overdue_cents,
+        }
     }
 }
 
@@ -184,7 +235,14 @@ pub struct Payment {
 
 impl From<kefu_store::Payment> for Payment {
     fn from(p: kefu_store::Payment) -> Payment {
-        Payment { id: p.id, amount_cents: p.amount_cents, paid_on: p.paid_on, method: p.method, period: p.period, reference: p.reference }
+        Payment {
+            id: p.id,
+            amount_cents: p.amount_cents,
+            paid_on: p.paid_on,
+            method: p.method,
+            period: p.period,
+            reference: p.reference,
+        }
     }
 }
 
@@ -223,16 +281,29 @@ pub struct CustomerSearch {
 }
 
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(CustomerSearch), responses((status = 200, body = PageOf<CustomerSummary>), (status = 422, body = crate::problem::Problem)))]
-pub async fn search(State(app): State<AppState>, Query(s): Query<CustomerSearch>) -> ApiResult<axum::Json<PageOf<CustomerSummary>>> {
-    let page = PageParams { page: s.page, per_page: s.per_page }.request()?;
-    let text = |f: &str, v: &Option<String>| v.as_deref().map(|v| bounded(f, v, 0, 100)).transpose();
+pub async fn search(
+    State(app): State<AppState>,
+    Query(s): Query<CustomerSearch>,
+) -> ApiResult<axum::Json<PageOf<CustomerSummary>>> {
+    let page = PageParams {
+        page: s.page,
+        per_page: s.per_page,
+    }
+    .request()?;
+    let text =
+        |f: &str, v: &Option<String>| v.as_deref().map(|v| bounded(f, v, 0, 100)).transpose();
     let q = text("q", &s.q)?;
     let area = &app.settings.area;
     let query = CustomerQuery {
         q_phone: q.as_deref().and_then(|q| Phone::parse(q, area).ok()),
         q,
         customer_no: text("customer_no", &s.customer_no)?,
-        phone: s.phone.as_deref().filter(|p| !p.trim().is_empty()).map(|p| Phone::parse(p, area).map_err(|e| ApiError::field("phone", e.reason))).transpose()?,
+        phone: s
+            .phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| Phone::parse(p, area).map_err(|e| ApiError::field("phone", e.reason)))
+            .transpose()?,
         name: text("name", &s.name)?,
         address: text("address", &s.address)?,
         district: text("district", &s.district)?,
@@ -240,31 +311,60 @@ pub async fn search(State(app): State<AppState>, Query(s): Query<CustomerSearch>
             .service_type
             .as_deref()
             .filter(|t| !t.is_empty())
-            .map(|t| ServiceType::parse(t).map(|t| t.as_str().to_string()).map_err(|e| ApiError::field("service_type", e.reason)))
+            .map(|t| {
+                ServiceType::parse(t)
+                    .map(|t| t.as_str().to_string())
+                    .map_err(|e| ApiError::field("service_type", e.reason))
+            })
             .transpose()?,
     };
-    let found = app.store.search_customers(&query, page, app.today()).await?;
-    Ok(axum::Json(PageOf { items: found.items.into_iter().map(Into::into).collect(), total: found.total, page: found.page, per_page: found.per_page }))
+    let found = app
+        .store
+        .search_customers(&query, page, app.today())
+        .await?;
+    Ok(axum::Json(PageOf {
+        items: found.items.into_iter().map(Into::into).collect(),
+        total: found.total,
+        page: found.page,
+        per_page: found.per_page,
+    }))
 }
 
 /// Caller-ID lookup: the customers having exactly this number (any common format; normalized first).
 #[utoipa::path(get, path = "/api/v1/customers/by-phone/{phone}", tag = "customers", params(("phone" = String, Path)), responses((status = 200, body = [CustomerSummary]), (status = 422, body = crate::problem::Problem)))]
-pub async fn by_phone(State(app): State<AppState>, Path(phone): Path<String>) -> ApiResult<axum::Json<Vec<CustomerSummary>>> {
-    let phone = Phone::parse(&phone, &app.settings.area).map_err(|e| ApiError::field("phone", e.reason))?;
+pub async fn by_phone(
+    State(app): State<AppState>,
+    Path(phone): Path<String>,
+) -> ApiResult<axum::Json<Vec<CustomerSummary>>> {
+    let phone =
+        Phone::parse(&phone, &app.settings.area).map_err(|e| ApiError::field("phone", e.reason))?;
     let found = app.store.customers_by_phone(&phone, app.today()).await?;
     Ok(axum::Json(found.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerInput, responses((status = 201, body = Customer), (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
-pub async fn create(State(app): State<AppState>, caller: Caller, Json(input): Json<CustomerInput>) -> ApiResult<(StatusCode, axum::Json<Customer>)> {
+pub async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(input): Json<CustomerInput>,
+) -> ApiResult<(StatusCode, axum::Json<Customer>)> {
     let record = parse_customer(&input, &app.settings.area)?;
-    let c = app.store.create_customer(&caller.actor, &record, app.today()).await?;
+    let c = app
+        .store
+        .create_customer(&caller.actor, &record, app.today())
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(c.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = CustomerDetail), (status = 404, body = crate::problem::Problem)))]
-pub async fn detail(State(app): State<AppState>, Path(id): Path<uuid::Uuid>) -> ApiResult<axum::Json<CustomerDetail>> {
-    let d = app.store.customer_detail(CustomerId(id), app.today()).await?;
+pub async fn detail(
+    State(app): State<AppState>,
+    Path(id): Path<uuid::Uuid>,
+) -> ApiResult<axum::Json<CustomerDetail>> {
+    let d = app
+        .store
+        .customer_detail(CustomerId(id), app.today())
+        .await?;
     Ok(axum::Json(CustomerDetail {
         customer: d.customer.into(),
         accounts: d
@@ -274,7 +374,18 @@ pub async fn detail(State(app): State<AppState>, Path(id): Path<uuid::Uuid>) -> 
                 id: a.account.id.0,
                 account_no: a.account.account_no,
                 opened_on: a.account.opened_on,
-                bills: a.bills.into_iter().map(|b| Bill { id: b.id, period: b.period, amount_cents: b.amount_cents, due_date: b.due_date, paid_on: b.paid_on, status: b.status.as_str().into() }).collect(),
+                bills: a
+                    .bills
+                    .into_iter()
+                    .map(|b| Bill {
+                        id: b.id,
+                        period: b.period,
+                        amount_cents: b.amount_cents,
+                        due_date: b.due_date,
+                        paid_on: b.paid_on,
+                        status: b.status.as_str().into(),
+                    })
+                    .collect(),
                 payments: a.payments.into_iter().map(Into::into).collect(),
             })
             .collect(),
@@ -308,7 +419,12 @@ pub struct CustomerPatch {
 }
 
 #[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = uuid::Uuid, Path)), request_body = CustomerPatch, responses((status = 200, body = Customer), (status = 404, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
-pub async fn update(State(app): State<AppState>, caller: Caller, Path(id): Path<uuid::Uuid>, Json(p): Json<CustomerPatch>) -> ApiResult<axum::Json<Customer>> {
+pub async fn update(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<uuid::Uuid>,
+    Json(p): Json<CustomerPatch>,
+) -> ApiResult<axum::Json<Customer>> {
     let c = app.store.customer(CustomerId(id)).await?;
     let merged = CustomerInput {
         customer_no: p.customer_no.unwrap_or(c.customer_no),
@@ -325,7 +441,12 @@ pub async fn update(State(app): State<AppState>, caller: Caller, Path(id): Path<
         remarks: p.remarks.unwrap_or(c.remarks),
     };
     let record = parse_customer(&merged, &app.settings.area)?;
-    Ok(axum::Json(app.store.update_customer(&caller.actor, CustomerId(id), &record).await?.into()))
+    Ok(axum::Json(
+        app.store
+            .update_customer(&caller.actor, CustomerId(id), &record)
+            .await?
+            .into(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -342,7 +463,12 @@ pub struct PaymentInput {
 }
 
 #[utoipa::path(post, path = "/api/v1/customers/{id}/payments", tag = "customers", params(("id" = uuid::Uuid, Path)), request_body = PaymentInput, responses((status = 201, body = Payment), (status = 404, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
-pub async fn record_payment(State(app): State<AppState>, caller: Caller, Path(id): Path<uuid::Uuid>, Json(p): Json<PaymentInput>) -> ApiResult<(StatusCode, axum::Json<Payment>)> {
+pub async fn record_payment(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<uuid::Uuid>,
+    Json(p): Json<PaymentInput>,
+) -> ApiResult<(StatusCode, axum::Json<Payment>)> {
     let mut errs = FieldErrors::new();
     if !(1..=100_000_000_00).contains(&p.amount_cents) {
         errs.push("amount_cents", "must be between 1 and 10000000000 fen");
@@ -361,13 +487,28 @@ pub async fn record_payment(State(app): State<AppState>, caller: Caller, Path(id
         None => Some(None),
     };
     errs.into_result()?;
-    let (Some(method), Some(period), Some(reference)) = (method, period, reference) else { return Err(ApiError::internal()) };
+    let (Some(method), Some(period), Some(reference)) = (method, period, reference) else {
+        return Err(ApiError::internal());
+    };
     let c = app.store.customer(CustomerId(id)).await?;
     let customer_no = CustomerNo::parse(&c.customer_no).map_err(|_| ApiError::internal())?;
-    let record = PaymentRecord { customer_no, period, amount: Cents(p.amount_cents), paid_on: p.paid_on, method, reference };
-    let payment = app.store.record_payment(&caller.actor, CustomerId(id), &record).await.map_err(|e| match e {
-        kefu_store::StoreError::NotFound("bill of this period") => ApiError::field("period", "this customer has no bill for this period"),
-        e => e.into(),
-    })?;
+    let record = PaymentRecord {
+        customer_no,
+        period,
+        amount: Cents(p.amount_cents),
+        paid_on: p.paid_on,
+        method,
+        reference,
+    };
+    let payment = app
+        .store
+        .record_payment(&caller.actor, CustomerId(id), &record)
+        .await
+        .map_err(|e| match e {
+            kefu_store::StoreError::NotFound("bill of this period") => {
+                ApiError::field("period", "this customer has no bill for this period")
+            }
+            e => e.into(),
+        })?;
     Ok((StatusCode::CREATED, axum::Json(payment.into())))
 }

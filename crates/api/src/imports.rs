@@ -59,12 +59,18 @@ pub async fn run(
     let parsed = tokio::task::spawn_blocking(move || {
         let report = |d: usize, t: usize| p(Phase::Reading, d as u64, t as u64);
         match kind {
-            ImportKind::Customers => kefu_import::read_customers(&bytes, format, &area, report).map(Parsed::Customers),
+            ImportKind::Customers => {
+                kefu_import::read_customers(&bytes, format, &area, report).map(Parsed::Customers)
+            }
             ImportKind::Bills => kefu_import::read_bills(&bytes, format, report).map(Parsed::Bills),
         }
     })
     .await
-    .map_err(|e| kefu_store::StoreError::Db(kefu_store::DbErr::Custom(format!("import reader crashed: {e}"))))?;
+    .map_err(|e| {
+        kefu_store::StoreError::Db(kefu_store::DbErr::Custom(format!(
+            "import reader crashed: {e}"
+        )))
+    })?;
     let parsed = match parsed {
         Ok(p) => p,
         Err(e) => {
@@ -78,7 +84,9 @@ pub async fn run(
     };
     out.total_rows = total as u64;
     if bad_rows > 0 && !skip_invalid {
-        out.failure = Some(format!("{bad_rows} of {total} rows have errors; nothing was imported (fix them, or import with skip_invalid)"));
+        out.failure = Some(format!(
+            "{bad_rows} of {total} rows have errors; nothing was imported (fix them, or import with skip_invalid)"
+        ));
         out.errors = errors;
         return Ok(out);
     }
@@ -88,20 +96,38 @@ pub async fn run(
         Parsed::Customers(p) => {
             let records: Vec<_> = p.records.into_iter().map(|(_, r)| r).collect();
             let offset = bad_rows as u64;
-            let counts = store.import_customers(actor, &records, today, |n| progress(Phase::Writing, offset + n as u64, total_u)).await?;
+            let counts = store
+                .import_customers(actor, &records, today, |n| {
+                    progress(Phase::Writing, offset + n as u64, total_u)
+                })
+                .await?;
             out.inserted = counts.inserted;
             out.updated = counts.updated;
         }
         Parsed::Bills(p) => {
             let (lines, records): (Vec<usize>, Vec<_>) = p.records.into_iter().unzip();
             let offset = bad_rows as u64;
-            let r = store.import_bills(actor, &records, skip_invalid, |n| progress(Phase::Writing, offset + n as u64, total_u)).await?;
+            let r = store
+                .import_bills(actor, &records, skip_invalid, |n| {
+                    progress(Phase::Writing, offset + n as u64, total_u)
+                })
+                .await?;
             for &i in &r.unknown_customers {
-                errors.push(RowError { line: lines[i], column: "customer_no".into(), reason: format!("no customer with number {}", records[i].customer_no.as_str()) });
+                errors.push(RowError {
+                    line: lines[i],
+                    column: "customer_no".into(),
+                    reason: format!(
+                        "no customer with number {}",
+                        records[i].customer_no.as_str()
+                    ),
+                });
             }
             errors.sort_by_key(|e| e.line);
             if !r.unknown_customers.is_empty() && !skip_invalid {
-                out.failure = Some(format!("{} rows name unknown customers; nothing was imported", r.unknown_customers.len()));
+                out.failure = Some(format!(
+                    "{} rows name unknown customers; nothing was imported",
+                    r.unknown_customers.len()
+                ));
                 out.errors = errors;
                 return Ok(out);
             }
@@ -139,7 +165,8 @@ impl Counters {
         if total == 0 {
             return 0;
         }
-        let done = self.read.load(Ordering::Relaxed).min(total) + self.written.load(Ordering::Relaxed).min(total);
+        let done = self.read.load(Ordering::Relaxed).min(total)
+            + self.written.load(Ordering::Relaxed).min(total);
         (done * 100 / (2 * total)).min(99) as u8
     }
 }
@@ -172,8 +199,22 @@ pub struct ImportJob {
 fn job_dto(j: StoredJob, running: Option<&Counters>) -> ImportJob {
     let (percent, processed, total) = match (j.status, running) {
         (ImportStatus::Succeeded, _) => (100, j.processed_rows, j.total_rows),
-        (_, Some(c)) => (c.percent(), c.read.load(Ordering::Relaxed).max(c.written.load(Ordering::Relaxed)), c.total.load(Ordering::Relaxed)),
-        _ => (if j.status == ImportStatus::Failed { 100 } else { 0 }, j.processed_rows, j.total_rows),
+        (_, Some(c)) => (
+            c.percent(),
+            c.read
+                .load(Ordering::Relaxed)
+                .max(c.written.load(Ordering::Relaxed)),
+            c.total.load(Ordering::Relaxed),
+        ),
+        _ => (
+            if j.status == ImportStatus::Failed {
+                100
+            } else {
+                0
+            },
+            j.processed_rows,
+            j.total_rows,
+        ),
     };
     let status = match j.status {
         ImportStatus::Queued => "queued",
@@ -217,29 +258,76 @@ pub struct ImportParams {
 #[utoipa::path(post, path = "/api/v1/imports", tag = "imports", params(ImportParams),
     request_body(content = Vec<u8>, content_type = "text/csv"),
     responses((status = 202, body = ImportJob), (status = 413, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
-pub async fn start(State(app): State<AppState>, caller: Caller, Query(p): Query<ImportParams>, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> ApiResult<(StatusCode, axum::Json<ImportJob>)> {
+pub async fn start(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(p): Query<ImportParams>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<(StatusCode, axum::Json<ImportJob>)> {
     let body = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", format!("import files are limited to {} MiB", app.settings.max_import_bytes / (1024 * 1024)))
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                format!(
+                    "import files are limited to {} MiB",
+                    app.settings.max_import_bytes / (1024 * 1024)
+                ),
+            )
         } else {
             ApiError::bad_request(r.to_string())
         }
     })?;
-    let kind: ImportKind = p.kind.parse().map_err(|e: String| ApiError::field("kind", e))?;
+    let kind: ImportKind = p
+        .kind
+        .parse()
+        .map_err(|e: String| ApiError::field("kind", e))?;
     if body.is_empty() {
         return Err(ApiError::field("body", "the file is empty"));
     }
-    let filename = p.filename.as_deref().map(str::trim).filter(|f| !f.is_empty()).unwrap_or("upload").chars().take(200).collect::<String>();
-    let format = FileFormat::detect(&filename, &body).map_err(|e| ApiError::field("filename", e.to_string()))?;
-    let job = app.store.create_import_job(&caller.actor, kind.as_str(), &filename, p.skip_invalid).await?;
+    let filename = p
+        .filename
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .unwrap_or("upload")
+        .chars()
+        .take(200)
+        .collect::<String>();
+    let format = FileFormat::detect(&filename, &body)
+        .map_err(|e| ApiError::field("filename", e.to_string()))?;
+    let job = app
+        .store
+        .create_import_job(&caller.actor, kind.as_str(), &filename, p.skip_invalid)
+        .await?;
     let counters = Arc::new(Counters::default());
-    app.imports.jobs.lock().expect("imports lock").insert(job.id, counters.clone());
+    app.imports
+        .jobs
+        .lock()
+        .expect("imports lock")
+        .insert(job.id, counters.clone());
     let response = job_dto(job.clone(), Some(&counters));
-    tokio::spawn(execute(app.clone(), caller.actor, job, kind, format, body, counters));
+    tokio::spawn(execute(
+        app.clone(),
+        caller.actor,
+        job,
+        kind,
+        format,
+        body,
+        counters,
+    ));
     Ok((StatusCode::ACCEPTED, axum::Json(response)))
 }
 
-async fn execute(app: AppState, actor: Actor, mut job: StoredJob, kind: ImportKind, format: FileFormat, body: Bytes, counters: Arc<Counters>) {
+async fn execute(
+    app: AppState,
+    actor: Actor,
+    mut job: StoredJob,
+    kind: ImportKind,
+    format: FileFormat,
+    body: Bytes,
+    counters: Arc<Counters>,
+) {
     job.status = ImportStatus::Running;
     if let Err(e) = app.store.save_import_job(&job).await {
         tracing::error!(error = %e, "saving import job");
@@ -252,7 +340,18 @@ async fn execute(app: AppState, actor: Actor, mut job: StoredJob, kind: ImportKi
             Phase::Writing => c.written.store(done, Ordering::Relaxed),
         }
     };
-    let result = run(&app.store, &actor, kind, format, body, job.skip_invalid, app.settings.area.clone(), app.today(), progress).await;
+    let result = run(
+        &app.store,
+        &actor,
+        kind,
+        format,
+        body,
+        job.skip_invalid,
+        app.settings.area.clone(),
+        app.today(),
+        progress,
+    )
+    .await;
     match result {
         Ok(out) => {
             job.total_rows = out.total_rows;
@@ -260,8 +359,14 @@ async fn execute(app: AppState, actor: Actor, mut job: StoredJob, kind: ImportKi
             job.inserted = out.inserted;
             job.updated = out.updated;
             job.skipped = out.skipped;
-            job.errors = serde_json::to_value(out.errors.iter().take(MAX_KEPT_ERRORS).collect::<Vec<_>>()).unwrap_or_default();
-            job.status = if out.failure.is_some() { ImportStatus::Failed } else { ImportStatus::Succeeded };
+            job.errors =
+                serde_json::to_value(out.errors.iter().take(MAX_KEPT_ERRORS).collect::<Vec<_>>())
+                    .unwrap_or_default();
+            job.status = if out.failure.is_some() {
+                ImportStatus::Failed
+            } else {
+                ImportStatus::Succeeded
+            };
             job.failure = out.failure;
         }
         Err(e) => {
@@ -274,14 +379,28 @@ async fn execute(app: AppState, actor: Actor, mut job: StoredJob, kind: ImportKi
     if let Err(e) = app.store.save_import_job(&job).await {
         tracing::error!(error = %e, "saving import job");
     }
-    metrics::counter!("kefu_import_rows_total", "kind" => job.kind.clone()).increment(job.inserted + job.updated);
-    app.imports.jobs.lock().expect("imports lock").remove(&job.id);
+    metrics::counter!("kefu_import_rows_total", "kind" => job.kind.clone())
+        .increment(job.inserted + job.updated);
+    app.imports
+        .jobs
+        .lock()
+        .expect("imports lock")
+        .remove(&job.id);
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = ImportJob), (status = 404, body = crate::problem::Problem)))]
-pub async fn get(State(app): State<AppState>, Path(id): Path<uuid::Uuid>) -> ApiResult<axum::Json<ImportJob>> {
+pub async fn get(
+    State(app): State<AppState>,
+    Path(id): Path<uuid::Uuid>,
+) -> ApiResult<axum::Json<ImportJob>> {
     let job = app.store.import_job(ImportJobId(id)).await?;
-    let running = app.imports.jobs.lock().expect("imports lock").get(&job.id).cloned();
+    let running = app
+        .imports
+        .jobs
+        .lock()
+        .expect("imports lock")
+        .get(&job.id)
+        .cloned();
     Ok(axum::Json(job_dto(job, running.as_deref())))
 }
 
@@ -293,13 +412,29 @@ pub struct ListParams {
 }
 
 #[utoipa::path(get, path = "/api/v1/imports", tag = "imports", params(ListParams), responses((status = 200, body = PageOf<ImportJob>)))]
-pub async fn list(State(app): State<AppState>, Query(p): Query<ListParams>) -> ApiResult<axum::Json<PageOf<ImportJob>>> {
-    let page = PageParams { page: p.page, per_page: p.per_page }.request()?;
+pub async fn list(
+    State(app): State<AppState>,
+    Query(p): Query<ListParams>,
+) -> ApiResult<axum::Json<PageOf<ImportJob>>> {
+    let page = PageParams {
+        page: p.page,
+        per_page: p.per_page,
+    }
+    .request()?;
     let found = app.store.import_jobs(page).await?;
     let running = app.imports.jobs.lock().expect("imports lock").clone();
-    let items = found.items.into_iter().map(|j| {
-        let r = running.get(&j.id).cloned();
-        job_dto(j, r.as_deref())
-    }).collect();
-    Ok(axum::Json(PageOf { items, total: found.total, page: found.page, per_page: found.per_page }))
+    let items = found
+        .items
+        .into_iter()
+        .map(|j| {
+            let r = running.get(&j.id).cloned();
+            job_dto(j, r.as_deref())
+        })
+        .collect();
+    Ok(axum::Json(PageOf {
+        items,
+        total: found.total,
+        page: found.page,
+        per_page: found.per_page,
+    }))
 }

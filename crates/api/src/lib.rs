@@ -83,7 +83,9 @@ impl AppState {
     pub fn new(store: Store, settings: Settings) -> AppState {
         AppState {
             store,
-            throttle: Arc::new(Mutex::new(LoginThrottle::new(settings.login_throttle.clone()))),
+            throttle: Arc::new(Mutex::new(LoginThrottle::new(
+                settings.login_throttle.clone(),
+            ))),
             settings: Arc::new(settings),
             imports: Arc::default(),
             dummy_hash: auth::hash_password("kefu-dummy-password-for-timing"),
@@ -92,7 +94,9 @@ impl AppState {
 
     /// Today in the deployment's time zone.
     pub fn today(&self) -> NaiveDate {
-        Utc::now().with_timezone(&self.settings.utc_offset).date_naive()
+        Utc::now()
+            .with_timezone(&self.settings.utc_offset)
+            .date_naive()
     }
 }
 
@@ -118,7 +122,10 @@ impl PageParams {
             return Err(ApiError::field("page", "must be between 1 and 1000000"));
         }
         if per_page == 0 || per_page > PageRequest::MAX_PER_PAGE {
-            return Err(ApiError::field("per_page", format!("must be between 1 and {}", PageRequest::MAX_PER_PAGE)));
+            return Err(ApiError::field(
+                "per_page",
+                format!("must be between 1 and {}", PageRequest::MAX_PER_PAGE),
+            ));
         }
         Ok(PageRequest { page, per_page })
     }
@@ -130,7 +137,9 @@ pub(crate) fn bounded(field: &str, s: &str, min: usize, max: usize) -> ApiResult
 }
 
 /// For PATCH: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-pub(crate) fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub(crate) fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -154,8 +163,14 @@ struct SecuritySchemes;
 impl Modify for SecuritySchemes {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         let c = api.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
-        c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(access::SESSION_COOKIE))));
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(access::SESSION_COOKIE))),
+        );
         api.security = Some(vec![
             utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("session", Vec::<String>::new()),
@@ -250,10 +265,15 @@ async fn readyz(State(app): State<AppState>) -> Response {
 async fn http_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "other".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "other".into());
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
     metrics::counter!("kefu_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("kefu_http_request_duration_seconds", "method" => method, "route" => route).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("kefu_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
     resp
 }

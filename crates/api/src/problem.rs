@@ -45,7 +45,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, kind, detail: detail.into(), errors: Vec::new(), retry_after: None }
+        ApiError {
+            status,
+            kind,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
@@ -53,7 +59,11 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "sign in first: a session cookie or an Authorization: Bearer token is required")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "sign in first: a session cookie or an Authorization: Bearer token is required",
+        )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> ApiError {
@@ -61,7 +71,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not-found", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("{what} not found"),
+        )
     }
 
     pub fn conflict(detail: impl Into<String>) -> ApiError {
@@ -69,7 +83,11 @@ impl ApiError {
     }
 
     pub fn internal() -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the request id in the logs tells what happened")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; the request id in the logs tells what happened",
+        )
     }
 
     /// 422 naming each rejected field.
@@ -79,7 +97,13 @@ impl ApiError {
         } else {
             format!("{} fields are invalid", errors.len())
         };
-        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, kind: "validation", detail, errors, retry_after: None }
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            kind: "validation",
+            detail,
+            errors,
+            retry_after: None,
+        }
     }
 
     pub fn field(field: &str, reason: impl Into<String>) -> ApiError {
@@ -117,9 +141,21 @@ impl IntoResponse for ApiError {
             title: self.title().to_string(),
             status: self.status.as_u16(),
             detail: self.detail,
-            errors: self.errors.into_iter().map(|e| ProblemField { field: e.field, reason: e.reason }).collect(),
+            errors: self
+                .errors
+                .into_iter()
+                .map(|e| ProblemField {
+                    field: e.field,
+                    reason: e.reason,
+                })
+                .collect(),
         };
-        let mut resp = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], serde_json::to_vec(&body).unwrap_or_default()).into_response();
+        let mut resp = (
+            self.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            serde_json::to_vec(&body).unwrap_or_default(),
+        )
+            .into_response();
         if let Some(secs) = self.retry_after {
             resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
         }
@@ -131,7 +167,11 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 fn body_rejection(r: BytesRejection) -> ApiError {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "request body is larger than this endpoint accepts")
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "request body is larger than this endpoint accepts",
+        )
     } else {
         ApiError::bad_request(format!("could not read the request body: {r}"))
     }
@@ -152,12 +192,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             .and_then(|v| v.split(';').next())
             .is_some_and(|m| {
                 let m = m.trim();
-                m.eq_ignore_ascii_case("application/json") || (m.starts_with("application/") && m.ends_with("+json"))
+                m.eq_ignore_ascii_case("application/json")
+                    || (m.starts_with("application/") && m.ends_with("+json"))
             });
         if !is_json {
-            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "send the body as Content-Type: application/json"));
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "send the body as Content-Type: application/json",
+            ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(body_rejection)?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -214,15 +261,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
-            let path = e.path().to_string();
-            let reason = e.into_inner().to_string();
-            let field = between(&reason, "unknown field `", "`")
-                .or_else(|| between(&reason, "missing field `", "`"))
-                .map(str::to_string)
-                .unwrap_or(if path == "." { String::new() } else { path });
-            ApiError::field(&field, reason)
-        })
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let reason = e.into_inner().to_string();
+                let field = between(&reason, "unknown field `", "`")
+                    .or_else(|| between(&reason, "missing field `", "`"))
+                    .map(str::to_string)
+                    .unwrap_or(if path == "." { String::new() } else { path });
+                ApiError::field(&field, reason)
+            })
     }
 }
 
@@ -235,7 +284,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(Path(v)),
-            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(ApiError::not_found(&format!("resource ({})", e.body_text()))),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(ApiError::not_found(
+                &format!("resource ({})", e.body_text()),
+            )),
             Err(e) => Err(ApiError::bad_request(e.body_text())),
         }
     }

@@ -62,19 +62,33 @@ pub struct Log {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { data_dir: PathBuf::from("data"), http: Http::default(), database: DatabaseConfig::default(), region: Region::default(), auth: Auth::default(), log: Log::default() }
+        Config {
+            data_dir: PathBuf::from("data"),
+            http: Http::default(),
+            database: DatabaseConfig::default(),
+            region: Region::default(),
+            auth: Auth::default(),
+            log: Log::default(),
+        }
     }
 }
 
 impl Default for Http {
     fn default() -> Self {
-        Http { listen: "127.0.0.1:8080".parse().expect("static address"), secure_cookies: false, max_import_mib: 200 }
+        Http {
+            listen: "127.0.0.1:8080".parse().expect("static address"),
+            secure_cookies: false,
+            max_import_mib: 200,
+        }
     }
 }
 
 impl Default for Region {
     fn default() -> Self {
-        Region { area_code: "0574".into(), utc_offset: "+08:00".into() }
+        Region {
+            area_code: "0574".into(),
+            utc_offset: "+08:00".into(),
+        }
     }
 }
 
@@ -86,7 +100,10 @@ impl Default for Auth {
 
 impl Default for Log {
     fn default() -> Self {
-        Log { format: "text".into(), level: "info".into() }
+        Log {
+            format: "text".into(),
+            level: "info".into(),
+        }
     }
 }
 
@@ -128,7 +145,9 @@ impl Config {
             }
             fig = fig.merge(Toml::file_exact(f));
         }
-        let env = Env::prefixed("KEFU_").filter(|k| ENV_KEYS.contains(&k.as_str().to_ascii_lowercase().as_str())).split("__");
+        let env = Env::prefixed("KEFU_")
+            .filter(|k| ENV_KEYS.contains(&k.as_str().to_ascii_lowercase().as_str()))
+            .split("__");
         fig = fig.merge(env).merge(Serialized::defaults(overrides));
         let config: Config = fig.extract().context("invalid configuration")?;
         config.check()?;
@@ -136,7 +155,8 @@ impl Config {
     }
 
     fn check(&self) -> anyhow::Result<()> {
-        kefu_domain::AreaCode::parse(&self.region.area_code).map_err(|e| anyhow::anyhow!("region.area_code: {}", e.reason))?;
+        kefu_domain::AreaCode::parse(&self.region.area_code)
+            .map_err(|e| anyhow::anyhow!("region.area_code: {}", e.reason))?;
         self.utc_offset()?;
         if !(1..=24 * 30).contains(&self.auth.session_hours) {
             bail!("auth.session_hours must be between 1 and 720");
@@ -148,12 +168,20 @@ impl Config {
     }
 
     pub fn utc_offset(&self) -> anyhow::Result<chrono::FixedOffset> {
-        self.region.utc_offset.parse().map_err(|_| anyhow::anyhow!("region.utc_offset must look like +08:00, not {:?}", self.region.utc_offset))
+        self.region.utc_offset.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "region.utc_offset must look like +08:00, not {:?}",
+                self.region.utc_offset
+            )
+        })
     }
 
     pub fn database_url(&self) -> String {
         if self.database.url.trim().is_empty() {
-            format!("sqlite://{}?mode=rwc", self.data_dir.join("kefu.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("kefu.db").display()
+            )
         } else {
             self.database.url.trim().to_string()
         }
@@ -161,7 +189,8 @@ impl Config {
 
     pub fn api_settings(&self) -> anyhow::Result<kefu_api::Settings> {
         Ok(kefu_api::Settings {
-            area: kefu_domain::AreaCode::parse(&self.region.area_code).map_err(|e| anyhow::anyhow!(e.reason))?,
+            area: kefu_domain::AreaCode::parse(&self.region.area_code)
+                .map_err(|e| anyhow::anyhow!(e.reason))?,
             utc_offset: self.utc_offset()?,
             session_ttl: chrono::TimeDelta::hours(self.auth.session_hours),
             secure_cookies: self.http.secure_cookies,

@@ -1,7 +1,6 @@
 //! `kefu`: the contact-center platform in one binary.
 
-mod config;
-mod seed;
+use kefu::{config, seed};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,7 +14,11 @@ use kefu_store::{Actor, Store};
 use crate::config::{Config, HttpOverride, Overrides};
 
 #[derive(Parser)]
-#[command(name = "kefu", version, about = "kefu 客服 — contact center for utilities")]
+#[command(
+    name = "kefu",
+    version,
+    about = "kefu 客服 — contact center for utilities"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -61,16 +64,35 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         match cli.command {
             Command::Serve { common, http, demo } => {
-                let config = Config::load(common.config.as_deref(), Overrides { data_dir: common.data_dir, http: http.map(|listen| HttpOverride { listen }) })?;
+                let config = Config::load(
+                    common.config.as_deref(),
+                    Overrides {
+                        data_dir: common.data_dir,
+                        http: http.map(|listen| HttpOverride { listen }),
+                    },
+                )?;
                 init_logging(&config);
                 serve(config, demo).await
             }
-            Command::Import { common, kind, file, skip_invalid } => {
-                let config = Config::load(common.config.as_deref(), Overrides { data_dir: common.data_dir, http: None })?;
+            Command::Import {
+                common,
+                kind,
+                file,
+                skip_invalid,
+            } => {
+                let config = Config::load(
+                    common.config.as_deref(),
+                    Overrides {
+                        data_dir: common.data_dir,
+                        http: None,
+                    },
+                )?;
                 init_logging(&config);
                 import(config, kind, file, skip_invalid).await
             }
@@ -84,8 +106,11 @@ fn main() -> anyhow::Result<()> {
 
 fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log.format == "json" {
         builder.json().init();
     } else {
@@ -94,9 +119,12 @@ fn init_logging(config: &Config) {
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let url = config.database_url();
-    Store::connect(&url).await.with_context(|| format!("opening the database {}", redact(&url)))
+    Store::connect(&url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&url)))
 }
 
 /// A database URL without its password, for messages.
@@ -117,20 +145,30 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let interrupted = store.fail_interrupted_import_jobs().await?;
     if interrupted > 0 {
-        tracing::warn!(interrupted, "import jobs interrupted by the last stop were marked failed");
+        tracing::warn!(
+            interrupted,
+            "import jobs interrupted by the last stop were marked failed"
+        );
     }
     let settings = config.api_settings()?;
     let state = kefu_api::AppState::new(store.clone(), settings);
-    if demo && seed::demo(&store, state.today()).await? {
-        eprintln!("kefu: demo tenant seeded — sign in as admin, supervisor, agent, site or auditor with password {}", kefu_demo::DEMO_PASSWORD);
+    if demo && seed::demo(&store, state.today(), seed::DEMO_CUSTOMERS).await? {
+        eprintln!(
+            "kefu: demo tenant seeded — sign in as admin, supervisor, agent, site or auditor with password {}",
+            kefu_demo::DEMO_PASSWORD
+        );
     }
     seed::first_admin(&store).await?;
-    let listener = tokio::net::TcpListener::bind(config.http.listen).await.with_context(|| format!("binding {}", config.http.listen))?;
+    let listener = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("binding {}", config.http.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %redact(&config.database_url()), "kefu serving");
     eprintln!("kefu: serving http://{addr}");
     let app = kefu_api::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
     store.close().await?;
     Ok(())
 }
@@ -141,7 +179,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -151,15 +190,30 @@ async fn shutdown() {
     tracing::info!("shutting down");
 }
 
-async fn import(config: Config, kind: ImportKind, file: PathBuf, skip_invalid: bool) -> anyhow::Result<()> {
+async fn import(
+    config: Config,
+    kind: ImportKind,
+    file: PathBuf,
+    skip_invalid: bool,
+) -> anyhow::Result<()> {
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let format = FileFormat::detect(&name, &bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let format = FileFormat::detect(&name, &bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let store = open_store(&config).await?;
     let settings = config.api_settings()?;
-    let today = chrono::Utc::now().with_timezone(&settings.utc_offset).date_naive();
+    let today = chrono::Utc::now()
+        .with_timezone(&settings.utc_offset)
+        .date_naive();
     let bar = ProgressBar::new(0);
-    bar.set_style(ProgressStyle::with_template("{msg:8} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})").expect("static template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:8} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
     bar.enable_steady_tick(Duration::from_millis(200));
     let b = bar.clone();
     let progress = move |phase: kefu_api::imports::Phase, done: u64, total: u64| {
@@ -170,8 +224,27 @@ async fn import(config: Config, kind: ImportKind, file: PathBuf, skip_invalid: b
         });
         b.set_position(done);
     };
-    let actor = Actor { user_id: None, name: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())), source_ip: None, request_id: None };
-    let out = kefu_api::imports::run(&store, &actor, kind, format, bytes.into(), skip_invalid, settings.area, today, progress).await?;
+    let actor = Actor {
+        user_id: None,
+        name: format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        ),
+        source_ip: None,
+        request_id: None,
+    };
+    let out = kefu_api::imports::run(
+        &store,
+        &actor,
+        kind,
+        format,
+        bytes.into(),
+        skip_invalid,
+        settings.area,
+        today,
+        progress,
+    )
+    .await?;
     bar.finish_and_clear();
     for e in out.errors.iter().take(50) {
         eprintln!("  line {}, {}: {}", e.line, e.column, e.reason);
@@ -183,6 +256,13 @@ async fn import(config: Config, kind: ImportKind, file: PathBuf, skip_invalid: b
     if let Some(why) = out.failure {
         anyhow::bail!("{}: {why}", file.display());
     }
-    println!("{}: {} rows — {} inserted, {} updated, {} skipped", file.display(), out.total_rows, out.inserted, out.updated, out.skipped);
+    println!(
+        "{}: {} rows — {} inserted, {} updated, {} skipped",
+        file.display(),
+        out.total_rows,
+        out.inserted,
+        out.updated,
+        out.skipped
+    );
     Ok(())
 }

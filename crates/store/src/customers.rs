@@ -722,15 +722,75 @@ impl Store {
         })
     }
 
-    /// Records payments (the demo seed and billing-system feeds); each settles its period's bill if given.
+    /// Records payments in bulk (the demo seed and billing-system feeds), in one transaction; each
+    /// settles its period's bill if it names one. Payments for unknown customers or periods are refused
+    /// as a whole (`NotFound`).
     pub async fn import_payments(&self, actor: &Actor, records: &[PaymentRecord]) -> Result<u64> {
         let tx = self.db.begin().await?;
-        let mut written = 0;
-        for r in records {
-            write_payment(&tx, r).await?;
-            written += 1;
+        let now = Utc::now();
+        for chunk in records.chunks(CHUNK) {
+            let nos: HashSet<&str> = chunk.iter().map(|r| r.customer_no.as_str()).collect();
+            let accounts: HashMap<String, uuid::Uuid> = account::Entity::find()
+                .select_only()
+                .column(customer::Column::CustomerNo)
+                .column(account::Column::Id)
+                .join(sea_orm::JoinType::InnerJoin, account_customer())
+                .filter(customer::Column::CustomerNo.is_in(nos))
+                .order_by_desc(account::Column::AccountNo)
+                .into_tuple::<(String, uuid::Uuid)>()
+                .all(&tx)
+                .await?
+                .into_iter()
+                .collect();
+            let bills: HashMap<(uuid::Uuid, String), (uuid::Uuid, bool)> = bill::Entity::find()
+                .filter(bill::Column::AccountId.is_in(accounts.values().copied()))
+                .all(&tx)
+                .await?
+                .into_iter()
+                .map(|b| ((b.account_id, b.period), (b.id, b.paid_on.is_some())))
+                .collect();
+            let mut rows = Vec::with_capacity(chunk.len());
+            let mut settle = Vec::new();
+            for r in chunk {
+                let account_id = *accounts
+                    .get(r.customer_no.as_str())
+                    .ok_or(StoreError::NotFound("customer account"))?;
+                let bill = match r.period {
+                    Some(p) => Some(
+                        *bills
+                            .get(&(account_id, p.to_string()))
+                            .ok_or(StoreError::NotFound("bill of this period"))?,
+                    ),
+                    None => None,
+                };
+                if let Some((id, false)) = bill {
+                    settle.push((id, r.paid_on));
+                }
+                rows.push(payment::ActiveModel {
+                    id: Set(uuid::Uuid::now_v7()),
+                    account_id: Set(account_id),
+                    bill_id: Set(bill.map(|(id, _)| id)),
+                    amount_cents: Set(r.amount.0),
+                    paid_on: Set(r.paid_on),
+                    method: Set(r.method.as_str().to_string()),
+                    reference: Set(r.reference.clone()),
+                    created_at: Set(now),
+                });
+            }
+            payment::Entity::insert_many(rows)
+                .exec_without_returning(&tx)
+                .await?;
+            for (id, paid_on) in settle {
+                bill::Entity::update_many()
+                    .col_expr(bill::Column::PaidOn, Expr::value(paid_on))
+                    .col_expr(bill::Column::UpdatedAt, Expr::value(now))
+                    .filter(bill::Column::Id.eq(id))
+                    .filter(bill::Column::PaidOn.is_null())
+                    .exec(&tx)
+                    .await?;
+            }
         }
-        let summary = serde_json::json!({ "inserted": written });
+        let summary = serde_json::json!({ "inserted": records.len() });
         audit::record(
             &tx,
             actor,
@@ -742,7 +802,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(written)
+        Ok(records.len() as u64)
     }
 
     /// Records one payment for a customer.

@@ -15,8 +15,8 @@ mod migration;
 mod org;
 pub mod testing;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, SqlErr};
 pub use sea_orm::DbErr;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, SqlErr};
 use sea_orm_migration::MigratorTrait;
 
 pub use audit::{AuditEntry, AuditQuery};

@@ -1,0 +1,5 @@
+//! The `kefu` binary's library half: configuration and first-start seeding, shared by `main.rs` and
+//! the black-box tests.
+
+pub mod config;
+pub mod seed;

@@ -1,0 +1,4 @@
+//! Black-box tests of the HTTP API: the real application on a random port with a fresh database.
+
+mod helpers;
+mod permissions;

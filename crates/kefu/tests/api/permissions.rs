@@ -1,0 +1,184 @@
+//! The permission matrix: every route of the OpenAPI document, for every role, allowed or denied as
+//! this table says. The table is written out here, independent of the server's own rule table, so a
+//! change to either shows up; a route missing from it fails `table_covers_every_route`.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::*;
+
+const ALL: &[&str] = &["admin", "supervisor", "agent", "site", "auditor"];
+
+/// (method, path, who may call it). `None`: public.
+const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
+    ("POST", "/api/v1/auth/login", None),
+    ("POST", "/api/v1/auth/logout", Some(ALL)),
+    ("GET", "/api/v1/auth/me", Some(ALL)),
+    ("POST", "/api/v1/auth/password", Some(ALL)),
+    ("GET", "/api/v1/tokens", Some(&["admin"])),
+    ("POST", "/api/v1/tokens", Some(&["admin"])),
+    ("DELETE", "/api/v1/tokens/{id}", Some(&["admin"])),
+    ("GET", "/api/v1/units", Some(ALL)),
+    ("POST", "/api/v1/units", Some(&["admin"])),
+    ("PATCH", "/api/v1/units/{id}", Some(&["admin"])),
+    (
+        "GET",
+        "/api/v1/roles",
+        Some(&["admin", "supervisor", "auditor"]),
+    ),
+    (
+        "GET",
+        "/api/v1/users",
+        Some(&["admin", "supervisor", "auditor"]),
+    ),
+    ("POST", "/api/v1/users", Some(&["admin"])),
+    (
+        "GET",
+        "/api/v1/users/{id}",
+        Some(&["admin", "supervisor", "auditor"]),
+    ),
+    ("PATCH", "/api/v1/users/{id}", Some(&["admin"])),
+    ("POST", "/api/v1/users/{id}/password", Some(&["admin"])),
+    ("GET", "/api/v1/customers", Some(ALL)),
+    (
+        "POST",
+        "/api/v1/customers",
+        Some(&["admin", "supervisor", "agent"]),
+    ),
+    ("GET", "/api/v1/customers/by-phone/{phone}", Some(ALL)),
+    ("GET", "/api/v1/customers/{id}", Some(ALL)),
+    (
+        "PATCH",
+        "/api/v1/customers/{id}",
+        Some(&["admin", "supervisor", "agent"]),
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{id}/payments",
+        Some(&["admin", "supervisor"]),
+    ),
+    (
+        "GET",
+        "/api/v1/imports",
+        Some(&["admin", "supervisor", "auditor"]),
+    ),
+    ("POST", "/api/v1/imports", Some(&["admin"])),
+    (
+        "GET",
+        "/api/v1/imports/{id}",
+        Some(&["admin", "supervisor", "auditor"]),
+    ),
+    ("GET", "/api/v1/audit", Some(&["admin", "auditor"])),
+];
+
+#[test]
+fn table_covers_every_route() {
+    let doc = serde_json::to_value(kefu_api::openapi()).unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let tabled: BTreeSet<_> = MATRIX
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    let missing: Vec<_> = documented.difference(&tabled).collect();
+    let stale: Vec<_> = tabled.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an entry in the permission matrix: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "matrix entries for routes that no longer exist: {stale:?}"
+    );
+    // And the server has a rule for each one (a route without a rule is refused for everybody).
+    for (m, p, _) in MATRIX {
+        assert!(
+            kefu_api::access::rule(&m.parse().unwrap(), p).is_some(),
+            "no server rule for {m} {p}"
+        );
+    }
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", &uuid::Uuid::now_v7().to_string())
+        .replace("{phone}", "13800000000")
+}
+
+#[tokio::test]
+async fn every_role_on_every_route() {
+    let app = TestApp::spawn().await;
+    let mut failures = Vec::new();
+    for role in ALL {
+        let token = app.login(role).await;
+        for (m, path, who) in MATRIX {
+            let Some(who) = who else { continue };
+            let method: Method = m.parse().unwrap();
+            // Logging out ends the token: use a fresh one for it.
+            let t = if *path == "/api/v1/auth/logout" {
+                app.login(role).await
+            } else {
+                token.clone()
+            };
+            let mut req = app.as_token(&t, method.clone(), &concrete(path));
+            if method == Method::POST || method == Method::PATCH {
+                req = req.header("content-type", "application/json").body("{}");
+            }
+            let status = req.send().await.unwrap().status();
+            let allowed = who.contains(role);
+            let ok = if allowed {
+                status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED
+            } else {
+                status == StatusCode::FORBIDDEN
+            };
+            if !ok {
+                failures.push(format!(
+                    "{role} {m} {path}: expected {}, got {status}",
+                    if allowed { "allowed" } else { "403" }
+                ));
+            }
+        }
+    }
+    app.stop().await;
+    assert!(
+        failures.is_empty(),
+        "permission matrix violations:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn anonymous_requests_are_refused_everywhere_but_login() {
+    let app = TestApp::spawn().await;
+    for (m, path, who) in MATRIX {
+        if who.is_none() {
+            continue;
+        }
+        let r = app
+            .anon(m.parse().unwrap(), &concrete(path))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let p = problem(r, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(
+            p["type"], "https://kefu.dev/problems/unauthorized",
+            "{m} {path}"
+        );
+    }
+    let r = app
+        .anon(Method::GET, "/api/v1/customers")
+        .bearer_auth("kefu_forged")
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::UNAUTHORIZED).await;
+    app.stop().await;
+}
