@@ -146,3 +146,125 @@ pub fn customer_json(no: &str) -> Value {
         "notice_preference": "sms",
     })
 }
+
+/// Settings whose login throttle never gets in the way (for tests that fail sign-ins on purpose).
+pub fn lenient() -> kefu_api::Settings {
+    kefu_api::Settings {
+        login_throttle: kefu_domain::ThrottlePolicy {
+            free_failures: 1000,
+            lockout_after: 1000,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn_settings(settings: kefu_api::Settings) -> TestApp {
+        TestApp::spawn_with(Backend::Sqlite, settings).await
+    }
+
+    /// `method path` with a JSON body, as `token`.
+    pub async fn send(&self, token: &str, method: Method, path: &str, body: &Value) -> Response {
+        self.as_token(token, method, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET `path` as `token`, asserting 200, and returns the JSON body.
+    pub async fn get(&self, token: &str, path: &str) -> Value {
+        let r = self
+            .as_token(token, Method::GET, path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+        r.json().await.unwrap()
+    }
+
+    /// Customers in the database (read from the store, not through the API).
+    pub async fn customer_count(&self) -> u64 {
+        self.store.customer_count().await.unwrap()
+    }
+
+    /// Audit entries matching `query` (e.g. `action=customer.create`), newest first, as the auditor.
+    pub async fn audit(&self, query: &str) -> Vec<Value> {
+        let auditor = self.login("auditor").await;
+        let page = self
+            .get(&auditor, &format!("/api/v1/audit?per_page=200&{query}"))
+            .await;
+        page["items"].as_array().unwrap().clone()
+    }
+
+    /// Polls an import job until it has finished (or a generous deadline passes) and returns it.
+    pub async fn wait_import(&self, token: &str, id: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let job = self.get(token, &format!("/api/v1/imports/{id}")).await;
+            if job["status"] == "succeeded" || job["status"] == "failed" {
+                return job;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "import {id} did not finish: {job}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Uploads `body` as an import of `kind` (query string `extra` appended) and returns the response.
+    pub async fn upload(
+        &self,
+        token: &str,
+        kind: &str,
+        extra: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Response {
+        self.as_token(
+            token,
+            Method::POST,
+            &format!("/api/v1/imports?kind={kind}{extra}"),
+        )
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+    }
+}
+
+/// The field and reason of each error of a 422 problem.
+pub fn field_reasons(p: &Value) -> Vec<(String, String)> {
+    p["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap().to_string(),
+                        e["reason"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl TestApp {
+    /// How many audit entries have this action, read from the store (no sign-in, so usable while the
+    /// login throttle is closed).
+    pub async fn audit_count(&self, action: &str) -> u64 {
+        let q = kefu_store::AuditQuery {
+            action: Some(action.to_string()),
+            ..Default::default()
+        };
+        let page = kefu_store::PageRequest {
+            page: 1,
+            per_page: 1,
+        };
+        self.store.audit_entries(&q, page).await.unwrap().total
+    }
+}

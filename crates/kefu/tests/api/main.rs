@@ -1,4 +1,5 @@
 //! Black-box tests of the HTTP API: the real application on a random port with a fresh database.
 
+mod auth;
 mod helpers;
 mod permissions;
