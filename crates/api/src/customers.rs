@@ -470,7 +470,7 @@ pub async fn record_payment(
     Json(p): Json<PaymentInput>,
 ) -> ApiResult<(StatusCode, axum::Json<Payment>)> {
     let mut errs = FieldErrors::new();
-    if !(1..=100_000_000_00).contains(&p.amount_cents) {
+    if !(1..=10_000_000_000).contains(&p.amount_cents) {
         errs.push("amount_cents", "must be between 1 and 10000000000 fen");
     }
     let today = app.today();

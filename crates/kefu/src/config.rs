@@ -207,9 +207,14 @@ mod tests {
     #[test]
     fn the_example_file_is_valid_and_holds_the_defaults() {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../kefu.example.toml");
-        let from_file: Config = Figment::from(Toml::file_exact(&example)).extract().expect("example parses");
+        let from_file: Config = Figment::from(Toml::file_exact(&example))
+            .extract()
+            .expect("example parses");
         let defaults = Config::default();
-        assert_eq!(serde_json::to_value(&from_file).unwrap(), serde_json::to_value(&defaults).unwrap());
+        assert_eq!(
+            serde_json::to_value(&from_file).unwrap(),
+            serde_json::to_value(&defaults).unwrap()
+        );
     }
 
     #[test]
@@ -221,7 +226,13 @@ mod tests {
         let err = Config::load(Some(&f), Overrides::default()).unwrap_err();
         assert!(format!("{err:#}").contains("lisen"), "{err:#}");
         std::fs::write(&f, "[region]\narea_code = \"574\"\n").unwrap();
-        assert!(format!("{:#}", Config::load(Some(&f), Overrides::default()).unwrap_err()).contains("area_code"));
+        assert!(
+            format!(
+                "{:#}",
+                Config::load(Some(&f), Overrides::default()).unwrap_err()
+            )
+            .contains("area_code")
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 
@@ -230,11 +241,30 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kefu-config-flags-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("kefu.toml");
-        std::fs::write(&f, "data_dir = \"/srv/kefu\"\n[http]\nlisten = \"127.0.0.1:9000\"\n").unwrap();
+        std::fs::write(
+            &f,
+            "data_dir = \"/srv/kefu\"\n[http]\nlisten = \"127.0.0.1:9000\"\n",
+        )
+        .unwrap();
         let c = Config::load(Some(&f), Overrides::default()).unwrap();
-        assert_eq!((c.data_dir.to_str().unwrap(), c.http.listen.port()), ("/srv/kefu", 9000));
-        let c = Config::load(Some(&f), Overrides { data_dir: Some("/tmp/x".into()), http: Some(HttpOverride { listen: "127.0.0.1:9001".parse().unwrap() }) }).unwrap();
-        assert_eq!((c.data_dir.to_str().unwrap(), c.http.listen.port()), ("/tmp/x", 9001));
+        assert_eq!(
+            (c.data_dir.to_str().unwrap(), c.http.listen.port()),
+            ("/srv/kefu", 9000)
+        );
+        let c = Config::load(
+            Some(&f),
+            Overrides {
+                data_dir: Some("/tmp/x".into()),
+                http: Some(HttpOverride {
+                    listen: "127.0.0.1:9001".parse().unwrap(),
+                }),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (c.data_dir.to_str().unwrap(), c.http.listen.port()),
+            ("/tmp/x", 9001)
+        );
         assert!(c.database_url().starts_with("sqlite:///tmp/x/kefu.db"));
         std::fs::remove_dir_all(&dir).ok();
     }

@@ -60,6 +60,29 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Measure (see docs/benchmarks.md): caller-ID lookup and search, or CSV import throughput.
+    Bench {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// Seed N customers (if fewer) and time caller-ID lookups and customer searches.
+    Lookup {
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 10_000)]
+        samples: usize,
+    },
+    /// Import N generated customers from CSV into the database and report rows per second.
+    Import {
+        #[arg(long, default_value_t = 200_000)]
+        rows: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -95,6 +118,27 @@ fn main() -> anyhow::Result<()> {
                 )?;
                 init_logging(&config);
                 import(config, kind, file, skip_invalid).await
+            }
+            Command::Bench { common, what } => {
+                let config = Config::load(
+                    common.config.as_deref(),
+                    Overrides {
+                        data_dir: common.data_dir,
+                        http: None,
+                    },
+                )?;
+                let store = open_store(&config).await?;
+                let today = chrono::Utc::now()
+                    .with_timezone(&config.utc_offset()?)
+                    .date_naive();
+                match what {
+                    BenchWhat::Lookup { customers, samples } => {
+                        kefu::bench::lookup(&store, customers, samples, today).await?
+                    }
+                    BenchWhat::Import { rows } => kefu::bench::import(&store, rows, today).await?,
+                }
+                store.close().await?;
+                Ok(())
             }
             Command::Openapi => {
                 println!("{}", kefu_api::openapi().to_pretty_json()?);

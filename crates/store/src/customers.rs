@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kefu_domain::{
     AccountId, BillRecord, BillStatus, CustomerId, CustomerRecord, PaymentRecord, Phone,
 };
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -14,7 +14,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::entities::{account, bill, customer, customer_phone, payment};
-use crate::{Actor, Page, PageRequest, Result, Store, StoreError, audit, contains_pattern};
+use crate::{Actor, Page, PageRequest, Result, Store, StoreError, TextField, audit};
 
 /// A customer as stored: every value was validated by the domain on its way in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -153,6 +153,7 @@ fn active_from(
         id: Set(id),
         customer_no: Set(r.customer_no.as_str().to_string()),
         name: Set(r.name.as_str().to_string()),
+        name_tail: Set(r.name.as_str().chars().skip(1).collect()),
         address: Set(r.address.as_str().to_string()),
         district: Set(r.district.as_str().to_string()),
         service_type: Set(r.service_type.as_str().to_string()),
@@ -364,7 +365,6 @@ impl Store {
         page: PageRequest,
         today: NaiveDate,
     ) -> Result<Page<CustomerSummary>> {
-        let like = |s: &str| LikeExpr::new(contains_pattern(s)).escape('\\');
         let phone_owners = |p: &Phone| {
             Query::select()
                 .column(customer_phone::Column::CustomerId)
@@ -374,10 +374,10 @@ impl Store {
         };
         let mut cond = Condition::all();
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let mut any = Condition::any()
-                .add(customer::Column::CustomerNo.eq(text.to_ascii_uppercase()))
-                .add(Expr::col(customer::Column::Name).like(like(text)))
-                .add(Expr::col(customer::Column::Address).like(like(text)));
+            let mut any = Condition::any().add(self.fragment(TextField::NameOrAddress, text));
+            if let Ok(no) = kefu_domain::CustomerNo::parse(text) {
+                any = any.add(customer::Column::CustomerNo.eq(no.as_str()));
+            }
             if let Some(p) = &q.q_phone {
                 any = any.add(customer::Column::Id.in_subquery(phone_owners(p)));
             }
@@ -395,7 +395,7 @@ impl Store {
             cond = cond.add(customer::Column::Id.in_subquery(phone_owners(p)));
         }
         if let Some(n) = q.name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            cond = cond.add(Expr::col(customer::Column::Name).like(like(n)));
+            cond = cond.add(self.fragment(TextField::Name, n));
         }
         if let Some(a) = q
             .address
@@ -403,7 +403,7 @@ impl Store {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            cond = cond.add(Expr::col(customer::Column::Address).like(like(a)));
+            cond = cond.add(self.fragment(TextField::Address, a));
         }
         if let Some(d) = q
             .district

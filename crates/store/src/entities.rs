@@ -62,6 +62,8 @@ entity!(customer, "customers", {
     pub id: Uuid,
     pub customer_no: String,
     pub name: String,
+    /// `name` without its first character: lets a given name be found through an index.
+    pub name_tail: String,
     pub address: String,
     pub district: String,
     pub service_type: String,

@@ -16,7 +16,7 @@ mod org;
 pub mod testing;
 
 pub use sea_orm::DbErr;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, SqlErr};
+use sea_orm::{Condition, ConnectOptions, Database, DatabaseConnection, DbBackend, SqlErr};
 use sea_orm_migration::MigratorTrait;
 
 pub use audit::{AuditEntry, AuditQuery};
@@ -163,6 +163,84 @@ impl Store {
 
     fn db_backend(&self) -> DbBackend {
         self.db.get_database_backend()
+    }
+}
+
+/// A customer text field searched by fragment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextField {
+    Name,
+    Address,
+    NameOrAddress,
+}
+
+impl Store {
+    /// Customers whose name or address contains `fragment`: through the trigram index (FTS5 on SQLite,
+    /// pg_trgm on PostgreSQL) for three or more characters. Shorter fragments are too unselective to
+    /// mean "anywhere": one or two characters match the start of the name (a surname) or of the name
+    /// after its first character (a given name: 小明 finds 王小明), through B-tree indexes — or, for an
+    /// address, anywhere by scanning.
+    fn fragment(&self, field: TextField, fragment: &str) -> Condition {
+        use entities::customer::Column;
+        use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+        let like = |f: &str| LikeExpr::new(contains_pattern(f)).escape('\\');
+        let short = fragment.chars().count() < 3;
+        match (self.backend, short, field) {
+            (_, true, TextField::Address) => {
+                Condition::all().add(Expr::col(Column::Address).like(like(fragment)))
+            }
+            (Backend::Sqlite, true, _) => {
+                // Every string starting with `fragment` sorts between it and it + U+10FFFF (BINARY collation).
+                let upper = format!("{fragment}\u{10FFFF}");
+                let starts = |c: Column| {
+                    Condition::all()
+                        .add(Expr::col(c).gte(fragment))
+                        .add(Expr::col(c).lt(upper.as_str()))
+                };
+                Condition::any()
+                    .add(starts(Column::Name))
+                    .add(starts(Column::NameTail))
+            }
+            (Backend::Postgres, true, _) => {
+                let prefix = contains_pattern(fragment);
+                let starts =
+                    |c: Column| Expr::col(c).like(LikeExpr::new(&prefix[1..]).escape('\\'));
+                Condition::any()
+                    .add(starts(Column::Name))
+                    .add(starts(Column::NameTail))
+            }
+            (Backend::Sqlite, false, _) => {
+                let columns = match field {
+                    TextField::Name => "name",
+                    TextField::Address => "address",
+                    TextField::NameOrAddress => "{name address}",
+                };
+                let phrase = format!("{columns} : \"{}\"", fragment.replace('"', "\"\""));
+                Condition::all().add(Expr::cust_with_values(
+                    "\"customers\".\"rowid\" IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?)",
+                    [phrase],
+                ))
+            }
+            (Backend::Postgres, false, _) => {
+                let pattern = contains_pattern(fragment);
+                let ilike = |c: Column| {
+                    Expr::cust_with_exprs(
+                        "$1 ILIKE $2 ESCAPE '\\'",
+                        [
+                            Expr::col((entities::customer::Entity, c)),
+                            Expr::val(pattern.clone()),
+                        ],
+                    )
+                };
+                match field {
+                    TextField::Name => Condition::all().add(ilike(Column::Name)),
+                    TextField::Address => Condition::all().add(ilike(Column::Address)),
+                    TextField::NameOrAddress => Condition::any()
+                        .add(ilike(Column::Name))
+                        .add(ilike(Column::Address)),
+                }
+            }
+        }
     }
 }
 

@@ -10,7 +10,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Foundation)]
+        vec![Box::new(Foundation), Box::new(CustomerSearch)]
     }
 }
 
@@ -274,5 +274,88 @@ impl MigrationTrait for Foundation {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Indexes for customer search by name or address fragment: SQLite's FTS5 with the trigram tokenizer
+/// (kept in step with `customers` by triggers), PostgreSQL's pg_trgm GIN indexes. Both answer "contains"
+/// for fragments of three or more characters; shorter ones (a surname or a given name) match the start of
+/// the name or of `name_tail` through B-tree indexes.
+struct CustomerSearch;
+
+impl MigrationName for CustomerSearch {
+    fn name(&self) -> &str {
+        "m20261126_000002_customer_search"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CustomerSearch {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // The name without its first character (the usual one-character surname), for given-name search.
+        m.alter_table(
+            Table::alter()
+                .table("customers")
+                .add_column(string("name_tail").default(""))
+                .to_owned(),
+        )
+        .await?;
+        let db = m.get_connection();
+        db.execute_unprepared("UPDATE customers SET name_tail = substr(name, 2)")
+            .await?;
+        let statements: &[&str] = match m.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => &[
+                "CREATE INDEX ix_customers_name_tail ON customers (name_tail)",
+                "CREATE VIRTUAL TABLE customers_fts USING fts5(name, address, content='customers', content_rowid='rowid', tokenize='trigram')",
+                "CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN \
+                   INSERT INTO customers_fts(rowid, name, address) VALUES (new.rowid, new.name, new.address); END",
+                "CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN \
+                   INSERT INTO customers_fts(customers_fts, rowid, name, address) VALUES ('delete', old.rowid, old.name, old.address); END",
+                "CREATE TRIGGER customers_fts_update AFTER UPDATE OF name, address ON customers BEGIN \
+                   INSERT INTO customers_fts(customers_fts, rowid, name, address) VALUES ('delete', old.rowid, old.name, old.address); \
+                   INSERT INTO customers_fts(rowid, name, address) VALUES (new.rowid, new.name, new.address); END",
+                "INSERT INTO customers_fts(customers_fts) VALUES ('rebuild')",
+            ],
+            _ => &[
+                "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+                "CREATE INDEX ix_customers_name_trgm ON customers USING gin (name gin_trgm_ops)",
+                "CREATE INDEX ix_customers_address_trgm ON customers USING gin (address gin_trgm_ops)",
+                "CREATE INDEX ix_customers_name_prefix ON customers (name text_pattern_ops)",
+                "CREATE INDEX ix_customers_name_tail ON customers (name_tail text_pattern_ops)",
+            ],
+        };
+        for s in statements {
+            db.execute_unprepared(s).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let db = m.get_connection();
+        let statements: &[&str] = match m.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => &[
+                "DROP TRIGGER customers_fts_insert",
+                "DROP TRIGGER customers_fts_delete",
+                "DROP TRIGGER customers_fts_update",
+                "DROP TABLE customers_fts",
+                "DROP INDEX ix_customers_name_tail",
+            ],
+            _ => &[
+                "DROP INDEX ix_customers_name_trgm",
+                "DROP INDEX ix_customers_address_trgm",
+                "DROP INDEX ix_customers_name_prefix",
+                "DROP INDEX ix_customers_name_tail",
+            ],
+        };
+        for s in statements {
+            db.execute_unprepared(s).await?;
+        }
+        m.alter_table(
+            Table::alter()
+                .table("customers")
+                .drop_column("name_tail")
+                .to_owned(),
+        )
+        .await
     }
 }

@@ -27,6 +27,7 @@ on_both_backends!(
     import_bills_with_unknown_customer_writes_nothing,
     payments_settle_bills_and_overdue_is_derived,
     hostile_strings_are_stored_verbatim,
+    search_by_fragment_follows_names_and_updates,
 );
 
 async fn run<F, Fut>(backend: Backend, test: F)
@@ -783,4 +784,76 @@ async fn hostile_strings_are_stored_verbatim(store: Store) {
         .unwrap();
     assert_eq!(found.total, 1);
     assert_eq!(store.customer_count().await.unwrap(), 1);
+}
+
+async fn search_by_fragment_follows_names_and_updates(store: Store) {
+    let mut schmidt = customer("3000004", "Julia Schmidt", &["13900000004"]);
+    schmidt.address = Address::parse("宁波市鄞州区银泰小区 3幢2单元501室").unwrap();
+    for r in [
+        customer("3000001", "王小明", &["13900000001"]),
+        customer("3000002", "李王", &["13900000002"]),
+        customer("3000003", "欧阳建国", &["13900000003"]),
+        schmidt,
+    ] {
+        store.create_customer(&admin(), &r, today()).await.unwrap();
+    }
+    let q = |text: &str| {
+        let store = store.clone();
+        let text = text.to_string();
+        async move {
+            let found = store
+                .search_customers(
+                    &CustomerQuery {
+                        q: Some(text),
+                        ..Default::default()
+                    },
+                    page(),
+                    today(),
+                )
+                .await
+                .unwrap();
+            found.items.into_iter().map(|c| c.name).collect::<Vec<_>>()
+        }
+    };
+    // One or two characters: the start of the name or of the given name.
+    assert_eq!(q("王").await, ["王小明", "李王"]);
+    assert_eq!(q("小明").await, ["王小明"]);
+    assert_eq!(
+        q("建国").await,
+        Vec::<String>::new(),
+        "欧阳's given name starts at the third character"
+    );
+    // Three or more: anywhere in the name or address, ignoring case.
+    assert_eq!(q("阳建国").await, ["欧阳建国"]);
+    assert_eq!(q("schmidt").await, ["Julia Schmidt"]);
+    assert_eq!(q("银泰小区 3幢").await, ["Julia Schmidt"]);
+    assert_eq!(
+        q("\"quoted\"").await,
+        Vec::<String>::new(),
+        "quotes are literal"
+    );
+    // Updates move the index along.
+    let c = store
+        .search_customers(
+            &CustomerQuery {
+                customer_no: Some("3000001".into()),
+                ..Default::default()
+            },
+            page(),
+            today(),
+        )
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let mut renamed = customer("3000001", "赵大伟", &["13900000001"]);
+    renamed.address = Address::parse("宁波市北仑区明州路1号").unwrap();
+    store
+        .update_customer(&admin(), c.id, &renamed)
+        .await
+        .unwrap();
+    assert_eq!(q("王").await, ["李王"]);
+    assert_eq!(q("赵大伟").await, ["赵大伟"]);
+    assert_eq!(q("大伟").await, ["赵大伟"]);
+    assert_eq!(q("明州路").await, ["赵大伟"]);
 }

@@ -1,5 +1,7 @@
 //! Black-box tests of the HTTP API: the real application on a random port with a fresh database.
 
 mod auth;
+mod bad_input;
+mod customers;
 mod helpers;
 mod permissions;
