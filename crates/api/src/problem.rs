@@ -210,9 +210,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    // Every request body is an object; serde would also fill a struct from an array, by position.
+    if bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b != b'{')
+    {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize(de) {
-        Ok(v) => Ok(v),
+    match serde_path_to_error::deserialize(&mut *de) {
+        // A complete value followed by more than whitespace is not one JSON document.
+        Ok(v) => match de.end() {
+            Ok(()) => Ok(v),
+            Err(e) => Err(ApiError::bad_request(format!("malformed JSON: {e}"))),
+        },
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
