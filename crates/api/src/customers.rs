@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::access::Caller;
 use crate::problem::{ApiError, ApiResult, Json, Path, Query};
-use crate::{AppState, PageOf, PageParams, bounded, double_option};
+use crate::{AppState, PageOf, PageParams, bounded, double_option, present};
 
 /// A customer as sent by a client (create) or the full state after a merge (update).
 #[derive(Deserialize, ToSchema, Clone)]
@@ -396,15 +396,22 @@ pub async fn detail(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerPatch {
+    #[serde(default, deserialize_with = "present")]
     pub customer_no: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub phones: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub address: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub district: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub service_type: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub meter_no: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub notice_preference: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -412,6 +419,7 @@ pub struct CustomerPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub language: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]

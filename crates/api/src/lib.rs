@@ -136,6 +136,14 @@ pub(crate) fn bounded(field: &str, s: &str, min: usize, max: usize) -> ApiResult
     kefu_domain::bounded_text(s, min, max).map_err(|e| ApiError::field(field, e.reason))
 }
 
+/// For PATCH fields that cannot be cleared: absent is `None`, and an explicit `null` is refused (422
+/// naming the field) rather than taken for "leave unchanged".
+pub(crate) fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 /// For PATCH: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 pub(crate) fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     d: D,

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::access::Caller;
 use crate::auth::{check_new_password, hash_password};
 use crate::problem::{ApiError, ApiResult, Json, Path, Query};
-use crate::{AppState, PageOf, PageParams, bounded, double_option};
+use crate::{AppState, PageOf, PageParams, bounded, double_option, present};
 
 pub const UNIT_KINDS: &[&str] = &[
     "call_center",
@@ -129,12 +129,16 @@ fn parent_field(e: kefu_store::StoreError) -> ApiError {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnitPatch {
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub kind: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<uuid::Uuid>)]
     pub parent_id: Option<Option<uuid::Uuid>>,
+    #[serde(default, deserialize_with = "present")]
     pub takes_queue_calls: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
     pub active: Option<bool>,
 }
 
@@ -336,10 +340,14 @@ pub async fn get_user(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
+    #[serde(default, deserialize_with = "present")]
     pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub role: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub unit_id: Option<uuid::Uuid>,
     /// false deactivates the user and ends their sessions.
+    #[serde(default, deserialize_with = "present")]
     pub active: Option<bool>,
 }
 
