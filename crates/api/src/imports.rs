@@ -105,6 +105,7 @@ pub async fn run(
             out.updated = counts.updated;
         }
         Parsed::Bills(p) => {
+            let column = p.header("customer_no");
             let (lines, records): (Vec<usize>, Vec<_>) = p.records.into_iter().unzip();
             let offset = bad_rows as u64;
             let r = store
@@ -115,7 +116,7 @@ pub async fn run(
             for &i in &r.unknown_customers {
                 errors.push(RowError {
                     line: lines[i],
-                    column: "customer_no".into(),
+                    column: column.clone(),
                     reason: format!(
                         "no customer with number {}",
                         records[i].customer_no.as_str()

@@ -201,12 +201,24 @@ pub struct Parsed<T> {
     pub errors: Vec<RowError>,
     /// Data rows seen (good and bad), without the header and without fully empty rows.
     pub total_rows: usize,
+    /// Each column of the kind: its English name and its header as written in the file (the English
+    /// name if the file lacks the column).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl<T> Parsed<T> {
     /// How many rows were rejected.
     pub fn bad_rows(&self) -> usize {
         self.total_rows - self.records.len()
+    }
+
+    /// The header the file gives the column named `english`, e.g. `户号` for `customer_no`: for
+    /// [`RowError`]s found after reading (a bill for an unknown customer).
+    pub fn header(&self, english: &str) -> String {
+        self.headers
+            .iter()
+            .find(|(e, _)| *e == english)
+            .map_or_else(|| english.to_string(), |(_, h)| h.clone())
     }
 }
 

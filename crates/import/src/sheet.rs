@@ -383,6 +383,14 @@ impl<'a, K: Kind, P: FnMut(usize, usize)> Rows<'a, K, P> {
             records: Vec::with_capacity(capacity),
             errors: Vec::new(),
             total_rows: 0,
+            headers: K::COLUMNS
+                .iter()
+                .zip(&layout.fields)
+                .map(|(c, f)| {
+                    let header = f.as_ref().map_or(c.names[0], |(_, h)| h.as_str());
+                    (c.names[0], header.to_string())
+                })
+                .collect(),
         };
         Rows {
             kind,
