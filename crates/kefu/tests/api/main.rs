@@ -4,4 +4,6 @@ mod auth;
 mod bad_input;
 mod customers;
 mod helpers;
+mod imports;
 mod permissions;
+mod users;
