@@ -270,6 +270,11 @@ async fn lockout_after_too_many_failures() {
 #[tokio::test]
 async fn failed_logins_are_audited() {
     let app = TestApp::spawn().await;
+    failed_logins_are_audited_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn failed_logins_are_audited_on(app: &TestApp) {
     let r = login_as(&app, "agent", "Wrong@2026").await;
     problem(r, StatusCode::UNAUTHORIZED).await;
     let r = login_as(&app, "Intruder", "Wrong@2026").await;
@@ -291,7 +296,6 @@ async fn failed_logins_are_audited() {
             "a password leaked into the audit log: {e}"
         );
     }
-    app.stop().await;
 }
 
 async fn change_password(app: &TestApp, token: &str, current: &str, new: &str) -> Response {
@@ -425,6 +429,11 @@ async fn a_deactivated_user_cannot_sign_in() {
 #[tokio::test]
 async fn api_tokens_authenticate_as_bearer_only_until_revoked() {
     let app = TestApp::spawn().await;
+    api_tokens_authenticate_as_bearer_only_until_revoked_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn api_tokens_authenticate_as_bearer_only_until_revoked_on(app: &TestApp) {
     let admin = app.login("admin").await;
     let r = app
         .send(
@@ -491,7 +500,6 @@ async fn api_tokens_authenticate_as_bearer_only_until_revoked() {
         .await
         .unwrap();
     problem(r, StatusCode::NOT_FOUND).await;
-    app.stop().await;
 }
 
 #[tokio::test]

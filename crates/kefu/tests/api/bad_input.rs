@@ -523,6 +523,13 @@ async fn check(app: &TestApp, token: &str, c: Case) -> Option<String> {
 #[tokio::test]
 async fn every_bad_request_is_a_problem_naming_the_field_and_writes_nothing() {
     let app = TestApp::spawn().await;
+    every_bad_request_is_a_problem_naming_the_field_and_writes_nothing_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn every_bad_request_is_a_problem_naming_the_field_and_writes_nothing_on(
+    app: &TestApp,
+) {
     let admin = app.login("admin").await;
     let demo = app.get(&admin, "/api/v1/customers?per_page=2").await;
     let customer = demo["items"][0]["id"].as_str().unwrap().to_string();
@@ -570,7 +577,6 @@ async fn every_bad_request_is_a_problem_naming_the_field_and_writes_nothing() {
         .get(&admin, &format!("/api/v1/customers/{customer}"))
         .await;
     assert_eq!(before_detail, after_detail, "the patched customer changed");
-    app.stop().await;
 }
 
 // Regression tests, one per bug the table found.

@@ -70,6 +70,11 @@ fn enc(s: &str) -> String {
 #[tokio::test]
 async fn create_normalizes_phones_opens_an_account_and_is_audited() {
     let app = TestApp::spawn().await;
+    create_normalizes_phones_opens_an_account_and_is_audited_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn create_normalizes_phones_opens_an_account_and_is_audited_on(app: &TestApp) {
     let agent = app.login("agent").await;
     let before = app.customer_count().await;
     let mut body = customer_json("nb-test-01");
@@ -107,7 +112,6 @@ async fn create_normalizes_phones_opens_an_account_and_is_audited() {
     assert_eq!(e["after"]["customer_no"], "NB-TEST-01");
     assert_eq!(e["after"]["phones"], c["phones"]);
     assert_eq!(e["source_ip"], "127.0.0.1");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -148,6 +152,11 @@ async fn a_duplicate_customer_number_is_a_conflict_and_writes_nothing() {
 #[tokio::test]
 async fn search_by_name_fragment_number_and_phone_in_any_format() {
     let app = TestApp::spawn().await;
+    search_by_name_fragment_number_and_phone_in_any_format_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn search_by_name_fragment_number_and_phone_in_any_format_on(app: &TestApp) {
     let agent = app.login("agent").await;
     let mut ids = Vec::new();
     for (no, name, phone) in [
@@ -253,7 +262,6 @@ async fn search_by_name_fragment_number_and_phone_in_any_format() {
     let none = app.get(&agent, "/api/v1/customers?q=qqqqqqqq").await;
     assert_eq!(none["total"], 0);
     assert_eq!(none["items"], json!([]));
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -334,6 +342,11 @@ async fn filters_and_pagination() {
 #[tokio::test]
 async fn caller_id_lookup() {
     let app = TestApp::spawn().await;
+    caller_id_lookup_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn caller_id_lookup_on(app: &TestApp) {
     let agent = app.login("agent").await;
     let all = all_customers(&app, &agent, "").await;
     let mobile = all
@@ -387,12 +400,16 @@ async fn caller_id_lookup() {
         .get(&agent, "/api/v1/customers/by-phone/13000000001")
         .await;
     assert_eq!(none, json!([]));
-    app.stop().await;
 }
 
 #[tokio::test]
 async fn patch_changes_fields_clears_remarks_and_moves_caller_id() {
     let app = TestApp::spawn().await;
+    patch_changes_fields_clears_remarks_and_moves_caller_id_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn patch_changes_fields_clears_remarks_and_moves_caller_id_on(app: &TestApp) {
     let agent = app.login("agent").await;
     let mut b = customer_json("PT-0001");
     b["remarks"] = json!("门口有狗");
@@ -482,7 +499,6 @@ async fn patch_changes_fields_clears_remarks_and_moves_caller_id() {
         app.get(&agent, "/api/v1/customers?q=PT-0001").await["total"],
         0
     );
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -537,6 +553,11 @@ async fn fax_is_required_when_notices_go_by_fax() {
 #[tokio::test]
 async fn paying_an_overdue_bill_settles_it() {
     let app = TestApp::spawn().await;
+    paying_an_overdue_bill_settles_it_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn paying_an_overdue_bill_settles_it_on(app: &TestApp) {
     let supervisor = app.login("supervisor").await;
     let all = all_customers(&app, &supervisor, "").await;
     let debtor = all
@@ -660,12 +681,16 @@ async fn paying_an_overdue_bill_settles_it() {
         summary["items"][0]["overdue_cents"].as_i64().unwrap(),
         overdue_before - amount
     );
-    app.stop().await;
 }
 
 #[tokio::test]
 async fn hostile_strings_are_stored_and_returned_verbatim() {
     let app = TestApp::spawn().await;
+    hostile_strings_are_stored_and_returned_verbatim_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn hostile_strings_are_stored_and_returned_verbatim_on(app: &TestApp) {
     let agent = app.login("agent").await;
     let sql = "'; DROP TABLE customers; --";
     let html = "<script>alert(1)</script>";
@@ -724,5 +749,4 @@ async fn hostile_strings_are_stored_and_returned_verbatim() {
     assert_eq!(audited.len(), 2);
     assert_eq!(audited[1]["after"]["name"], sql);
     assert_eq!(audited[1]["after"]["remarks"], html);
-    app.stop().await;
 }

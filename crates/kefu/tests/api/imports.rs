@@ -79,6 +79,11 @@ fn errors(job: &Value) -> Vec<(u64, String)> {
 #[tokio::test]
 async fn a_csv_of_customers_is_imported() {
     let app = TestApp::spawn().await;
+    a_csv_of_customers_is_imported_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn a_csv_of_customers_is_imported_on(app: &TestApp) {
     let admin = app.login("admin").await;
     let before = app.customer_count().await;
     let job = start(
@@ -119,12 +124,16 @@ async fn a_csv_of_customers_is_imported() {
     assert_eq!(audited.len(), 1);
     assert_eq!(audited[0]["after"]["inserted"], 5);
     assert_eq!(audited[0]["actor_name"], "admin");
-    app.stop().await;
 }
 
 #[tokio::test]
 async fn bad_rows_fail_the_whole_import_unless_skipped() {
     let app = TestApp::spawn().await;
+    bad_rows_fail_the_whole_import_unless_skipped_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn bad_rows_fail_the_whole_import_unless_skipped_on(app: &TestApp) {
     let admin = app.login("admin").await;
     let before = app.customer_count().await;
     let file = customers_csv(4, true);
@@ -169,12 +178,16 @@ async fn bad_rows_fail_the_whole_import_unless_skipped() {
     assert_eq!(app.customer_count().await, before + 4);
     let bad = app.get(&admin, "/api/v1/customers?q=IM-BAD1").await;
     assert_eq!(bad["total"], 0);
-    app.stop().await;
 }
 
 #[tokio::test]
 async fn reimporting_updates_instead_of_duplicating() {
     let app = TestApp::spawn().await;
+    reimporting_updates_instead_of_duplicating_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn reimporting_updates_instead_of_duplicating_on(app: &TestApp) {
     let admin = app.login("admin").await;
     let file = customers_csv(3, false);
     let job = start(&app, &admin, "", CSV, file.clone().into_bytes()).await;
@@ -204,13 +217,19 @@ async fn reimporting_updates_instead_of_duplicating() {
     assert_eq!(audited.len(), 1);
     assert_eq!(audited[0]["before"]["name"], "导入客户2");
     assert_eq!(audited[0]["after"]["name"], "改名客户2");
-    app.stop().await;
 }
 
 /// Also a regression test: the error's column was `customer_no` even when the file calls it `户号`.
 #[tokio::test]
 async fn unknown_customer_in_bills_fails_the_import_on_its_line_under_the_files_header() {
     let app = TestApp::spawn().await;
+    unknown_customer_in_bills_fails_the_import_on_its_line_under_the_files_header_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn unknown_customer_in_bills_fails_the_import_on_its_line_under_the_files_header_on(
+    app: &TestApp,
+) {
     let admin = app.login("admin").await;
     let demo = app.get(&admin, "/api/v1/customers?per_page=1").await["items"][0].clone();
     let no = demo["customer_no"].as_str().unwrap();
@@ -276,7 +295,6 @@ async fn unknown_customer_in_bills_fails_the_import_on_its_line_under_the_files_
     assert_eq!(bill["amount_cents"], 8850);
     assert_eq!(bill["due_date"], "2019-02-15");
     assert_eq!(bill["status"], "overdue");
-    app.stop().await;
 }
 
 fn xlsx(rows: &[[&str; 6]], numeric_phone: Option<(u32, f64)>) -> Vec<u8> {
@@ -300,6 +318,11 @@ fn xlsx(rows: &[[&str; 6]], numeric_phone: Option<(u32, f64)>) -> Vec<u8> {
 #[tokio::test]
 async fn an_xlsx_upload_is_imported() {
     let app = TestApp::spawn().await;
+    an_xlsx_upload_is_imported_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn an_xlsx_upload_is_imported_on(app: &TestApp) {
     let admin = app.login("admin").await;
     let before = app.customer_count().await;
     let body = xlsx(
@@ -347,7 +370,6 @@ async fn an_xlsx_upload_is_imported() {
     let found = app.get(&admin, "/api/v1/customers?q=XL-0002").await;
     assert_eq!(found["items"][0]["primary_phone"], "13900139002");
     assert_eq!(found["items"][0]["service_type"], "bottled");
-    app.stop().await;
 }
 
 #[tokio::test]

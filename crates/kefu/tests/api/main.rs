@@ -5,5 +5,7 @@ mod bad_input;
 mod customers;
 mod helpers;
 mod imports;
+mod ops;
 mod permissions;
+mod postgres;
 mod users;

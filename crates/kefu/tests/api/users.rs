@@ -17,6 +17,11 @@ fn unit_by_code<'a>(units: &'a Value, code: &str) -> &'a Value {
 #[tokio::test]
 async fn units_create_patch_and_their_parents() {
     let app = TestApp::spawn().await;
+    units_create_patch_and_their_parents_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn units_create_patch_and_their_parents_on(app: &TestApp) {
     let admin = app.login("admin").await;
     let units = app.get(&admin, "/api/v1/units").await;
     assert_eq!(units.as_array().unwrap().len(), 8);
@@ -132,7 +137,6 @@ async fn units_create_patch_and_their_parents() {
     assert_eq!(audited[0]["before"]["active"], true);
     assert_eq!(audited[0]["after"]["active"], false);
     assert_eq!(audited[2]["after"]["code"], "RC-4");
-    app.stop().await;
 }
 
 #[tokio::test]
@@ -189,6 +193,11 @@ async fn create_user(app: &TestApp, admin: &str, body: &Value) -> reqwest::Respo
 #[tokio::test]
 async fn users_create_get_patch_and_search() {
     let app = TestApp::spawn().await;
+    users_create_get_patch_and_search_on(&app).await;
+    app.stop().await;
+}
+
+pub(crate) async fn users_create_get_patch_and_search_on(app: &TestApp) {
     let admin = app.login("admin").await;
     let units = app.get(&admin, "/api/v1/units").await;
     let cc = unit_by_code(&units, "CC")["id"]
@@ -315,7 +324,6 @@ async fn users_create_get_patch_and_search() {
             "a password in the log: {e}"
         );
     }
-    app.stop().await;
 }
 
 #[tokio::test]
