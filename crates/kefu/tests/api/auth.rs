@@ -275,9 +275,9 @@ async fn failed_logins_are_audited() {
 }
 
 pub(crate) async fn failed_logins_are_audited_on(app: &TestApp) {
-    let r = login_as(&app, "agent", "Wrong@2026").await;
+    let r = login_as(app, "agent", "Wrong@2026").await;
     problem(r, StatusCode::UNAUTHORIZED).await;
-    let r = login_as(&app, "Intruder", "Wrong@2026").await;
+    let r = login_as(app, "Intruder", "Wrong@2026").await;
     problem(r, StatusCode::UNAUTHORIZED).await;
     let failed = app.audit("action=auth.login_failed").await;
     assert_eq!(failed.len(), 2, "{failed:?}");

@@ -555,7 +555,7 @@ pub(crate) async fn every_bad_request_is_a_problem_naming_the_field_and_writes_n
     let mut failures = Vec::new();
     for c in cases {
         let label = format!("{} {}", c.method, c.path);
-        if let Some(f) = check(&app, &admin, c).await {
+        if let Some(f) = check(app, &admin, c).await {
             failures.push(f);
         }
         // Nothing written, after every single case.

@@ -81,7 +81,7 @@ pub(crate) async fn create_normalizes_phones_opens_an_account_and_is_audited_on(
     body["phones"] = json!(["0574-8765 4321", "+86 139 1234 0000", "(0574) 87654321"]);
     body["email"] = json!("li@example.com");
     body["meter_no"] = json!("  M-0001 ");
-    let c = create(&app, &agent, &body).await;
+    let c = create(app, &agent, &body).await;
     assert_eq!(c["customer_no"], "NB-TEST-01");
     assert_eq!(c["phones"], json!(["057487654321", "13912340000"]));
     assert_eq!(c["name"], "测试客户");
@@ -167,7 +167,7 @@ pub(crate) async fn search_by_name_fragment_number_and_phone_in_any_format_on(ap
         let mut b = customer_json(no);
         b["name"] = json!(name);
         b["phones"] = json!([phone]);
-        ids.push(id_of(&create(&app, &agent, &b).await));
+        ids.push(id_of(&create(app, &agent, &b).await));
     }
     let ids_of = |p: &Value| -> BTreeSet<String> {
         p["items"].as_array().unwrap().iter().map(id_of).collect()
@@ -224,7 +224,7 @@ pub(crate) async fn search_by_name_fragment_number_and_phone_in_any_format_on(ap
     assert_eq!(ids_of(&found), BTreeSet::from([ids[2].clone()]));
 
     // Fragments of a demo customer's name and address find it, and only matching customers.
-    let all = all_customers(&app, &agent, "").await;
+    let all = all_customers(app, &agent, "").await;
     // (Three or more characters: a fragment anywhere. CJK, so no question of case.)
     let demo = all
         .iter()
@@ -235,14 +235,14 @@ pub(crate) async fn search_by_name_fragment_number_and_phone_in_any_format_on(ap
         .unwrap();
     let name: Vec<char> = demo["name"].as_str().unwrap().chars().collect();
     let fragment: String = name[1..4].iter().collect();
-    let found = all_customers(&app, &agent, &format!("name={}", enc(&fragment))).await;
+    let found = all_customers(app, &agent, &format!("name={}", enc(&fragment))).await;
     assert!(found.iter().any(|c| c["id"] == demo["id"]), "{fragment}");
     let expected = all
         .iter()
         .filter(|c| c["name"].as_str().unwrap().contains(&fragment))
         .count();
     assert_eq!(found.len(), expected, "name={fragment}");
-    let q_found = all_customers(&app, &agent, &format!("q={}", enc(&fragment))).await;
+    let q_found = all_customers(app, &agent, &format!("q={}", enc(&fragment))).await;
     let expected = all
         .iter()
         .filter(|c| {
@@ -253,7 +253,7 @@ pub(crate) async fn search_by_name_fragment_number_and_phone_in_any_format_on(ap
     assert_eq!(q_found.len(), expected, "q={fragment}");
     let address: Vec<char> = demo["address"].as_str().unwrap().chars().collect();
     let fragment: String = address[address.len() - 5..].iter().collect();
-    let found = all_customers(&app, &agent, &format!("address={}", enc(&fragment))).await;
+    let found = all_customers(app, &agent, &format!("address={}", enc(&fragment))).await;
     assert!(found.iter().any(|c| c["id"] == demo["id"]), "{fragment}");
     for c in &found {
         assert!(c["address"].as_str().unwrap().contains(&fragment), "{c}");
@@ -348,7 +348,7 @@ async fn caller_id_lookup() {
 
 pub(crate) async fn caller_id_lookup_on(app: &TestApp) {
     let agent = app.login("agent").await;
-    let all = all_customers(&app, &agent, "").await;
+    let all = all_customers(app, &agent, "").await;
     let mobile = all
         .iter()
         .find(|c| {
@@ -384,7 +384,7 @@ pub(crate) async fn caller_id_lookup_on(app: &TestApp) {
     // A landline, local number only: the deployment's area code is assumed.
     let mut b = customer_json("CID-0001");
     b["phones"] = json!(["13900000009", "0574-8700 1122"]);
-    let c = create(&app, &agent, &b).await;
+    let c = create(app, &agent, &b).await;
     for dialled in ["87001122", "0574 8700 1122", "+86-574-87001122"] {
         let found = app
             .get(
@@ -414,7 +414,7 @@ pub(crate) async fn patch_changes_fields_clears_remarks_and_moves_caller_id_on(a
     let mut b = customer_json("PT-0001");
     b["remarks"] = json!("门口有狗");
     b["phones"] = json!(["13955550001"]);
-    let c = create(&app, &agent, &b).await;
+    let c = create(app, &agent, &b).await;
     let id = id_of(&c);
     assert_eq!(c["remarks"], "门口有狗");
 
@@ -446,7 +446,7 @@ pub(crate) async fn patch_changes_fields_clears_remarks_and_moves_caller_id_on(a
     assert_eq!(audited[0]["request_id"], "req-patch-name-1");
 
     // null clears remarks; absent leaves it.
-    let r = patch(&app, &agent, &id, &json!({"remarks": null})).await;
+    let r = patch(app, &agent, &id, &json!({"remarks": null})).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.json::<Value>().await.unwrap()["remarks"].is_null());
     let d = app.get(&agent, &format!("/api/v1/customers/{id}")).await;
@@ -455,7 +455,7 @@ pub(crate) async fn patch_changes_fields_clears_remarks_and_moves_caller_id_on(a
 
     // New phones: the caller-ID lookup follows.
     let r = patch(
-        &app,
+        app,
         &agent,
         &id,
         &json!({"phones": ["0574 8711 2233", "139-5555-0002"]}),
@@ -491,7 +491,7 @@ pub(crate) async fn patch_changes_fields_clears_remarks_and_moves_caller_id_on(a
     assert!(audited[1]["after"]["remarks"].is_null());
 
     // The customer number may change, to one not in use; the old one is then free.
-    let r = patch(&app, &agent, &id, &json!({"customer_no": "pt-0002"})).await;
+    let r = patch(app, &agent, &id, &json!({"customer_no": "pt-0002"})).await;
     assert_eq!(r.status(), StatusCode::OK);
     let found = app.get(&agent, "/api/v1/customers?q=PT-0002").await;
     assert_eq!(found["items"][0]["id"], id.as_str());
@@ -559,7 +559,7 @@ async fn paying_an_overdue_bill_settles_it() {
 
 pub(crate) async fn paying_an_overdue_bill_settles_it_on(app: &TestApp) {
     let supervisor = app.login("supervisor").await;
-    let all = all_customers(&app, &supervisor, "").await;
+    let all = all_customers(app, &supervisor, "").await;
     let debtor = all
         .iter()
         .find(|c| c["overdue_cents"].as_i64().unwrap() > 0)
@@ -698,7 +698,7 @@ pub(crate) async fn hostile_strings_are_stored_and_returned_verbatim_on(app: &Te
     b["name"] = json!(sql);
     b["address"] = json!(format!("{html} 100% _under_score\\ \"quoted\""));
     b["remarks"] = json!(html);
-    let c = create(&app, &agent, &b).await;
+    let c = create(app, &agent, &b).await;
     let id = id_of(&c);
     let d = app.get(&agent, &format!("/api/v1/customers/{id}")).await;
     assert_eq!(d["name"], sql);
@@ -732,7 +732,7 @@ pub(crate) async fn hostile_strings_are_stored_and_returned_verbatim_on(app: &Te
     // The customers table is still there and whole.
     assert_eq!(app.customer_count().await, CUSTOMERS as u64 + 1);
     let r = patch(
-        &app,
+        app,
         &agent,
         &id,
         &json!({"name": "Robert'); DROP TABLE users;--"}),

@@ -87,7 +87,7 @@ pub(crate) async fn a_csv_of_customers_is_imported_on(app: &TestApp) {
     let admin = app.login("admin").await;
     let before = app.customer_count().await;
     let job = start(
-        &app,
+        app,
         &admin,
         "&filename=customers.csv",
         CSV,
@@ -138,7 +138,7 @@ pub(crate) async fn bad_rows_fail_the_whole_import_unless_skipped_on(app: &TestA
     let before = app.customer_count().await;
     let file = customers_csv(4, true);
     let job = start(
-        &app,
+        app,
         &admin,
         "&filename=bad.csv&skip_invalid=false",
         CSV,
@@ -161,7 +161,7 @@ pub(crate) async fn bad_rows_fail_the_whole_import_unless_skipped_on(app: &TestA
     );
 
     let job = start(
-        &app,
+        app,
         &admin,
         "&filename=bad.csv&skip_invalid=true",
         CSV,
@@ -190,11 +190,11 @@ async fn reimporting_updates_instead_of_duplicating() {
 pub(crate) async fn reimporting_updates_instead_of_duplicating_on(app: &TestApp) {
     let admin = app.login("admin").await;
     let file = customers_csv(3, false);
-    let job = start(&app, &admin, "", CSV, file.clone().into_bytes()).await;
+    let job = start(app, &admin, "", CSV, file.clone().into_bytes()).await;
     assert_eq!(counts(&job), (3, 3, 0, 0));
     let count = app.customer_count().await;
     // The same file again: nothing new, nothing changed.
-    let job = start(&app, &admin, "", CSV, file.clone().into_bytes()).await;
+    let job = start(app, &admin, "", CSV, file.clone().into_bytes()).await;
     assert_eq!(job["status"], "succeeded");
     assert_eq!(counts(&job), (3, 0, 0, 0));
     assert_eq!(app.customer_count().await, count);
@@ -202,7 +202,7 @@ pub(crate) async fn reimporting_updates_instead_of_duplicating_on(app: &TestApp)
     let changed = file
         .replace("导入客户2", "改名客户2")
         .replace("0574-8800 0002", "13988880002");
-    let job = start(&app, &admin, "", CSV, changed.into_bytes()).await;
+    let job = start(app, &admin, "", CSV, changed.into_bytes()).await;
     assert_eq!(counts(&job), (3, 0, 1, 0));
     assert_eq!(app.customer_count().await, count);
     let found = app.get(&admin, "/api/v1/customers?q=IM-0002").await;
@@ -355,14 +355,7 @@ pub(crate) async fn an_xlsx_upload_is_imported_on(app: &TestApp) {
         Some((2, 13900139002.0)),
     );
     assert!(body.starts_with(b"PK"));
-    let job = start(
-        &app,
-        &admin,
-        "&filename=%E5%AE%A2%E6%88%B7.xlsx",
-        XLSX,
-        body,
-    )
-    .await;
+    let job = start(app, &admin, "&filename=%E5%AE%A2%E6%88%B7.xlsx", XLSX, body).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["filename"], "客户.xlsx");
     assert_eq!(counts(&job), (3, 3, 0, 0));

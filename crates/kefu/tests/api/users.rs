@@ -209,7 +209,7 @@ pub(crate) async fn users_create_get_patch_and_search_on(app: &TestApp) {
         .unwrap()
         .to_string();
     let body = json!({"username": " Zhang.San ", "display_name": "张三丰", "password": "Taiji-2026", "role": "agent", "unit_id": cc});
-    let r = create_user(&app, &admin, &body).await;
+    let r = create_user(app, &admin, &body).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let user: Value = r.json().await.unwrap();
     assert_eq!(user["username"], "zhang.san");
@@ -230,7 +230,7 @@ pub(crate) async fn users_create_get_patch_and_search_on(app: &TestApp) {
     for taken in ["ZHANG.SAN", "zhang.san", "Agent"] {
         let mut dup = body.clone();
         dup["username"] = json!(taken);
-        let p = problem(create_user(&app, &admin, &dup).await, StatusCode::CONFLICT).await;
+        let p = problem(create_user(app, &admin, &dup).await, StatusCode::CONFLICT).await;
         assert!(p["detail"].as_str().unwrap().contains("username"), "{p}");
     }
     assert_eq!(app.audit_total().await, audit);
