@@ -484,3 +484,30 @@ fn the_import_command() {
         "{out:?}"
     );
 }
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_refused() {
+    let app = TestApp::spawn_settings(kefu_api::Settings {
+        max_import_bytes: 4096,
+        ..Default::default()
+    })
+    .await;
+    let admin = app.login("admin").await;
+    let before = (app.customer_count().await, app.audit_total().await);
+    let file = customers_csv(200, false);
+    assert!(file.len() > 4096);
+    let r = app
+        .upload(&admin, "customers", "", CSV, file.into_bytes())
+        .await;
+    let p = problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert_eq!(p["type"], "https://kefu.dev/problems/too-large");
+    assert_eq!(
+        (app.customer_count().await, app.audit_total().await),
+        before
+    );
+    assert_eq!(app.get(&admin, "/api/v1/imports").await["total"], 0);
+    // Under the limit, the same endpoint takes it.
+    let job = start(&app, &admin, "", CSV, customers_csv(3, false).into_bytes()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    app.stop().await;
+}
