@@ -199,7 +199,10 @@ pub struct ImportJob {
 
 fn job_dto(j: StoredJob, running: Option<&Counters>) -> ImportJob {
     let (percent, processed, total) = match (j.status, running) {
-        (ImportStatus::Succeeded, _) => (100, j.processed_rows, j.total_rows),
+        // Finished: the stored counts, even while the runner has yet to drop its counters.
+        (ImportStatus::Succeeded | ImportStatus::Failed, _) => {
+            (100, j.processed_rows, j.total_rows)
+        }
         (_, Some(c)) => (
             c.percent(),
             c.read
@@ -207,15 +210,7 @@ fn job_dto(j: StoredJob, running: Option<&Counters>) -> ImportJob {
                 .max(c.written.load(Ordering::Relaxed)),
             c.total.load(Ordering::Relaxed),
         ),
-        _ => (
-            if j.status == ImportStatus::Failed {
-                100
-            } else {
-                0
-            },
-            j.processed_rows,
-            j.total_rows,
-        ),
+        _ => (0, j.processed_rows, j.total_rows),
     };
     let status = match j.status {
         ImportStatus::Queued => "queued",
@@ -438,4 +433,48 @@ pub async fn list(
         page: found.page,
         per_page: found.per_page,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a job stored as failed while its runner still held progress counters (the moment
+    /// between saving the outcome and dropping them) was shown with the runner's percent, e.g. 50.
+    #[test]
+    fn a_failed_job_is_100_percent_even_while_its_counters_linger() {
+        let counters = Counters::default();
+        counters.total.store(6, Ordering::Relaxed);
+        counters.read.store(6, Ordering::Relaxed);
+        let job = |status| StoredJob {
+            id: ImportJobId::new(),
+            kind: "customers".into(),
+            filename: "bad.csv".into(),
+            status,
+            skip_invalid: false,
+            total_rows: 6,
+            processed_rows: 6,
+            inserted: 0,
+            updated: 0,
+            skipped: 0,
+            errors: serde_json::json!([]),
+            failure: Some("2 of 6 rows have errors".into()),
+            created_by: None,
+            created_at: Utc::now(),
+            finished_at: Some(Utc::now()),
+        };
+        for status in [ImportStatus::Failed, ImportStatus::Succeeded] {
+            let dto = job_dto(job(status), Some(&counters));
+            assert_eq!(
+                (dto.percent, dto.processed_rows),
+                (100, 6),
+                "{}",
+                dto.status
+            );
+        }
+        assert_eq!(
+            job_dto(job(ImportStatus::Running), Some(&counters)).percent,
+            50
+        );
+    }
 }
