@@ -511,3 +511,43 @@ async fn an_upload_over_the_limit_is_refused() {
     assert_eq!(job["status"], "succeeded", "{job}");
     app.stop().await;
 }
+
+/// A job is never seen failed with less than 100 %. (It was, under load: stored as failed while its
+/// runner still held progress counters. The window is narrow; the deterministic regression test is
+/// kefu-api's `a_failed_job_is_100_percent_even_while_its_counters_linger`.)
+#[tokio::test]
+async fn a_failed_job_reports_100_percent_from_the_moment_it_fails() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let file = customers_csv(4, true);
+    let mut failed_seen = 0;
+    for _ in 0..10 {
+        let r = app
+            .upload(&admin, "customers", "", CSV, file.clone().into_bytes())
+            .await;
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        // Polled without pause, to look at the job in every state it passes through.
+        loop {
+            let job = app.get(&admin, &format!("/api/v1/imports/{id}")).await;
+            match job["status"].as_str().unwrap() {
+                "failed" => {
+                    assert_eq!(job["percent"], 100, "{job}");
+                    assert_eq!(job["processed_rows"], 6, "{job}");
+                    failed_seen += 1;
+                    break;
+                }
+                "queued" | "running" => {
+                    assert!(job["percent"].as_u64().unwrap() < 100, "{job}");
+                }
+                other => panic!("status {other}: {job}"),
+            }
+            assert!(std::time::Instant::now() < deadline, "{job}");
+        }
+    }
+    assert_eq!(failed_seen, 10);
+    app.stop().await;
+}
