@@ -160,39 +160,43 @@ pub async fn lookup(
     Ok(())
 }
 
-/// Imports `rows` generated customers from a CSV file (read and write, as `kefu import` does) into
-/// `store`, `runs` times on fresh data, and prints rows per second.
+/// Imports `rows` generated customers, then their year of bills, from CSV files (reading and writing, as
+/// `kefu import` does) into `store`, and prints rows per second for each.
 pub async fn import(store: &Store, rows: usize, today: NaiveDate) -> anyhow::Result<()> {
     let data = kefu_demo::customers(rows, 7, today);
-    let mut csv = Vec::new();
-    kefu_import::write_customers_csv(&data.customers, &mut csv).context("writing CSV")?;
+    let mut customers = Vec::new();
+    kefu_import::write_customers_csv(&data.customers, &mut customers).context("writing CSV")?;
+    let mut bills = Vec::new();
+    kefu_import::write_bills_csv(&data.bills, &mut bills).context("writing CSV")?;
     drop(data);
-    println!(
-        "CSV of {rows} customers: {:.1} MiB",
-        csv.len() as f64 / 1048576.0
-    );
-    let t = Instant::now();
-    let out = kefu_api::imports::run(
-        store,
-        &Actor::system("bench"),
-        kefu_import::ImportKind::Customers,
-        kefu_import::FileFormat::Csv,
-        csv.into(),
-        false,
-        AreaCode::default(),
-        today,
-        |_, _, _| {},
-    )
-    .await?;
-    let secs = t.elapsed().as_secs_f64();
-    anyhow::ensure!(out.failure.is_none(), "import failed: {:?}", out.failure);
-    println!(
-        "imported {} rows ({} inserted, {} updated) in {secs:.2} s: {:.0} rows/s (backend {:?})",
-        out.total_rows,
-        out.inserted,
-        out.updated,
-        out.total_rows as f64 / secs,
-        store.backend()
-    );
+    for (kind, csv) in [
+        (kefu_import::ImportKind::Customers, customers),
+        (kefu_import::ImportKind::Bills, bills),
+    ] {
+        let mib = csv.len() as f64 / 1048576.0;
+        let t = Instant::now();
+        let out = kefu_api::imports::run(
+            store,
+            &Actor::system("bench"),
+            kind,
+            kefu_import::FileFormat::Csv,
+            csv.into(),
+            false,
+            AreaCode::default(),
+            today,
+            |_, _, _| {},
+        )
+        .await?;
+        let secs = t.elapsed().as_secs_f64();
+        anyhow::ensure!(out.failure.is_none(), "import failed: {:?}", out.failure);
+        println!(
+            "{kind}: {} rows ({mib:.1} MiB CSV; {} inserted, {} updated) in {secs:.2} s: {:.0} rows/s (backend {:?})",
+            out.total_rows,
+            out.inserted,
+            out.updated,
+            out.total_rows as f64 / secs,
+            store.backend()
+        );
+    }
     Ok(())
 }

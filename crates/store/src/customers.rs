@@ -359,6 +359,7 @@ impl Store {
         self.summaries(rows, today).await
     }
 
+    /// Search results, oldest customer first (a stable order for paging).
     pub async fn search_customers(
         &self,
         q: &CustomerQuery,
@@ -418,8 +419,8 @@ impl Store {
         }
         let sel = customer::Entity::find().filter(cond);
         let total = sel.clone().count(&self.db).await?;
-        let rows = sel
-            .order_by_asc(customer::Column::CustomerNo)
+        let rows = self
+            .in_creation_order(sel)
             .offset(page.offset())
             .limit(page.per_page)
             .all(&self.db)
