@@ -335,19 +335,23 @@ impl Store {
         Ok(CustomerDetail { customer, accounts })
     }
 
+    async fn phone_owners(&self, phone: &Phone) -> Result<Vec<uuid::Uuid>> {
+        Ok(customer_phone::Entity::find()
+            .select_only()
+            .column(customer_phone::Column::CustomerId)
+            .filter(customer_phone::Column::Phone.eq(phone.as_str()))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
     /// Caller-ID lookup: customers having exactly this (normalized) number. One indexed probe.
     pub async fn customers_by_phone(
         &self,
         phone: &Phone,
         today: NaiveDate,
     ) -> Result<Vec<CustomerSummary>> {
-        let ids: Vec<uuid::Uuid> = customer_phone::Entity::find()
-            .select_only()
-            .column(customer_phone::Column::CustomerId)
-            .filter(customer_phone::Column::Phone.eq(phone.as_str()))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+        let ids = self.phone_owners(phone).await?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -366,21 +370,24 @@ impl Store {
         page: PageRequest,
         today: NaiveDate,
     ) -> Result<Page<CustomerSummary>> {
-        let phone_owners = |p: &Phone| {
-            Query::select()
-                .column(customer_phone::Column::CustomerId)
-                .from(customer_phone::Entity)
-                .and_where(customer_phone::Column::Phone.eq(p.as_str()))
-                .to_owned()
+        // Phone owners are looked up first: a literal id list combines with the other conditions
+        // through indexes on both backends, where a subquery inside an OR makes PostgreSQL scan.
+        let owners = |p: Option<Phone>| async move {
+            match p {
+                Some(p) => self.phone_owners(&p).await.map(Some),
+                None => Ok(None),
+            }
         };
+        let q_owners = owners(q.q_phone.clone()).await?;
+        let phone_owners = owners(q.phone.clone()).await?;
         let mut cond = Condition::all();
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             let mut any = Condition::any().add(self.fragment(TextField::NameOrAddress, text));
             if let Ok(no) = kefu_domain::CustomerNo::parse(text) {
                 any = any.add(customer::Column::CustomerNo.eq(no.as_str()));
             }
-            if let Some(p) = &q.q_phone {
-                any = any.add(customer::Column::Id.in_subquery(phone_owners(p)));
+            if let Some(ids) = q_owners.filter(|ids| !ids.is_empty()) {
+                any = any.add(customer::Column::Id.is_in(ids));
             }
             cond = cond.add(any);
         }
@@ -392,8 +399,8 @@ impl Store {
         {
             cond = cond.add(customer::Column::CustomerNo.eq(no.to_ascii_uppercase()));
         }
-        if let Some(p) = &q.phone {
-            cond = cond.add(customer::Column::Id.in_subquery(phone_owners(p)));
+        if let Some(ids) = phone_owners {
+            cond = cond.add(customer::Column::Id.is_in(ids));
         }
         if let Some(n) = q.name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             cond = cond.add(self.fragment(TextField::Name, n));
