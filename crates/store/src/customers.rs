@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kefu_domain::{
     AccountId, BillRecord, BillStatus, CustomerId, CustomerRecord, PaymentRecord, Phone,
 };
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -351,16 +351,16 @@ impl Store {
         phone: &Phone,
         today: NaiveDate,
     ) -> Result<Vec<CustomerSummary>> {
-        let ids = self.phone_owners(phone).await?;
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = customer::Entity::find()
-            .filter(customer::Column::Id.is_in(ids))
-            .order_by_asc(customer::Column::CustomerNo)
-            .all(&self.db)
-            .await?;
-        self.summaries(rows, today).await
+        let owners = Query::select()
+            .column(customer_phone::Column::CustomerId)
+            .from(customer_phone::Entity)
+            .and_where(customer_phone::Column::Phone.eq(phone.as_str()))
+            .to_owned();
+        let sel = customer::Entity::find()
+            .filter(customer::Column::Id.in_subquery(owners))
+            .order_by_asc(customer::Column::CustomerNo);
+        let rows = summaries(self.backend, sel, today).all(&self.db).await?;
+        Ok(rows.into_iter().map(CustomerSummary::from).collect())
     }
 
     /// Search results, oldest customer first (a stable order for paging).
@@ -426,81 +426,17 @@ impl Store {
         }
         let sel = customer::Entity::find().filter(cond);
         let total = sel.clone().count(&self.db).await?;
-        let rows = self
+        let sel = self
             .in_creation_order(sel)
             .offset(page.offset())
-            .limit(page.per_page)
-            .all(&self.db)
-            .await?;
+            .limit(page.per_page);
+        let rows = summaries(self.backend, sel, today).all(&self.db).await?;
         Ok(Page {
-            items: self.summaries(rows, today).await?,
+            items: rows.into_iter().map(CustomerSummary::from).collect(),
             total,
             page: page.page,
             per_page: page.per_page,
         })
-    }
-
-    async fn summaries(
-        &self,
-        rows: Vec<customer::Model>,
-        today: NaiveDate,
-    ) -> Result<Vec<CustomerSummary>> {
-        let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-        let primary: HashMap<uuid::Uuid, String> = customer_phone::Entity::find()
-            .filter(customer_phone::Column::CustomerId.is_in(ids.clone()))
-            .filter(customer_phone::Column::Position.eq(0))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|p| (p.customer_id, p.phone))
-            .collect();
-        #[derive(FromQueryResult)]
-        struct Overdue {
-            customer_id: uuid::Uuid,
-            overdue: i64,
-        }
-        let stmt = Query::select()
-            .expr_as(
-                Expr::col((account::Entity, account::Column::CustomerId)),
-                Alias::new("customer_id"),
-            )
-            .expr_as(
-                Expr::col((bill::Entity, bill::Column::AmountCents))
-                    .sum()
-                    .cast_as(Alias::new("BIGINT")),
-                Alias::new("overdue"),
-            )
-            .from(bill::Entity)
-            .inner_join(
-                account::Entity,
-                Expr::col((account::Entity, account::Column::Id))
-                    .equals((bill::Entity, bill::Column::AccountId)),
-            )
-            .and_where(Expr::col((account::Entity, account::Column::CustomerId)).is_in(ids))
-            .and_where(Expr::col((bill::Entity, bill::Column::PaidOn)).is_null())
-            .and_where(Expr::col((bill::Entity, bill::Column::DueDate)).lt(today))
-            .group_by_col((account::Entity, account::Column::CustomerId))
-            .to_owned();
-        let overdue: HashMap<uuid::Uuid, i64> =
-            Overdue::find_by_statement(self.db_backend().build(&stmt))
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .map(|o| (o.customer_id, o.overdue))
-                .collect();
-        Ok(rows
-            .into_iter()
-            .map(|r| CustomerSummary {
-                primary_phone: primary.get(&r.id).cloned(),
-                overdue_cents: overdue.get(&r.id).copied().unwrap_or(0),
-                id: CustomerId(r.id),
-                customer_no: r.customer_no,
-                name: r.name,
-                address: r.address,
-                district: r.district,
-                service_type: r.service_type,
-            })
-            .collect())
     }
 
     /// Inserts new customers and updates known ones (matched by customer number), all in one
@@ -845,6 +781,68 @@ impl Store {
     pub async fn customer_count(&self) -> Result<u64> {
         Ok(customer::Entity::find().count(&self.db).await?)
     }
+}
+
+#[derive(FromQueryResult)]
+struct SummaryRow {
+    id: uuid::Uuid,
+    customer_no: String,
+    name: String,
+    address: String,
+    district: String,
+    service_type: String,
+    primary_phone: Option<String>,
+    overdue_cents: i64,
+}
+
+impl From<SummaryRow> for CustomerSummary {
+    fn from(r: SummaryRow) -> CustomerSummary {
+        CustomerSummary {
+            id: CustomerId(r.id),
+            customer_no: r.customer_no,
+            name: r.name,
+            primary_phone: r.primary_phone,
+            address: r.address,
+            district: r.district,
+            service_type: r.service_type,
+            overdue_cents: r.overdue_cents,
+        }
+    }
+}
+
+/// The customers of `sel` as summaries, with the primary phone and the overdue amount computed in the
+/// same statement: a search page or a caller-ID lookup is one round trip to the database.
+fn summaries(
+    backend: crate::Backend,
+    sel: sea_orm::Select<customer::Entity>,
+    today: NaiveDate,
+) -> sea_orm::Selector<sea_orm::SelectModel<SummaryRow>> {
+    let primary_phone = Expr::cust(
+        r#"(SELECT "p0"."phone" FROM "customer_phones" AS "p0" WHERE "p0"."customer_id" = "customers"."id" AND "p0"."position" = 0)"#,
+    );
+    // sea-query keeps a custom expression's value only with its backend's placeholder style.
+    let placeholder = match backend {
+        crate::Backend::Sqlite => "?",
+        crate::Backend::Postgres => "$1",
+    };
+    let overdue = Expr::cust_with_values(
+        format!(
+            r#"COALESCE((SELECT CAST(SUM("b"."amount_cents") AS BIGINT) FROM "bills" AS "b" INNER JOIN "accounts" AS "a" ON "a"."id" = "b"."account_id" WHERE "a"."customer_id" = "customers"."id" AND "b"."paid_on" IS NULL AND "b"."due_date" < {placeholder}), 0)"#
+        ),
+        [today],
+    );
+    sel.select_only()
+        .columns([
+            customer::Column::Id,
+            customer::Column::CustomerNo,
+            customer::Column::Name,
+            customer::Column::Address,
+            customer::Column::District,
+            customer::Column::ServiceType,
+        ])
+        .expr_as(primary_phone, "primary_phone")
+        .expr_as(overdue, "overdue_cents")
+        .into_model::<SummaryRow>()
 }
 
 fn account_customer() -> sea_orm::RelationDef {

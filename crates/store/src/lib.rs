@@ -16,7 +16,7 @@ mod org;
 pub mod testing;
 
 pub use sea_orm::DbErr;
-use sea_orm::{Condition, ConnectOptions, Database, DatabaseConnection, DbBackend, SqlErr};
+use sea_orm::{Condition, ConnectOptions, Database, DatabaseConnection, SqlErr};
 use sea_orm_migration::MigratorTrait;
 
 pub use audit::{AuditEntry, AuditQuery};
@@ -163,10 +163,6 @@ impl Store {
     pub async fn close(self) -> Result<()> {
         self.db.close().await?;
         Ok(())
-    }
-
-    fn db_backend(&self) -> DbBackend {
-        self.db.get_database_backend()
     }
 }
 
