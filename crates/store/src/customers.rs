@@ -95,7 +95,8 @@ pub struct CustomerDetail {
 /// Search criteria; all given ones must match.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerQuery {
-    /// Free text: a customer number or a phone number (exact), or a name or address fragment.
+    /// Free text: a customer number or a phone number (exact), or a name or address fragment. A `q` of
+    /// only digits (and spaces, dashes, +) is taken as a number and matched exactly.
     pub q: Option<String>,
     /// `q` read as a phone number, when it is one.
     pub q_phone: Option<Phone>,
@@ -382,7 +383,14 @@ impl Store {
         let phone_owners = owners(q.phone.clone()).await?;
         let mut cond = Condition::all();
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let mut any = Condition::any().add(self.fragment(TextField::NameOrAddress, text));
+            // A number (digits, spaces, dashes, +) is a customer or phone number, not a text fragment.
+            let is_number = text
+                .chars()
+                .all(|c| c.is_ascii_digit() || " -+()".contains(c));
+            let mut any = Condition::any();
+            if !is_number {
+                any = any.add(self.fragment(TextField::NameOrAddress, text));
+            }
             if let Ok(no) = kefu_domain::CustomerNo::parse(text) {
                 any = any.add(customer::Column::CustomerNo.eq(no.as_str()));
             }

@@ -832,6 +832,23 @@ async fn search_by_fragment_follows_names_and_updates(store: Store) {
         Vec::<String>::new(),
         "quotes are literal"
     );
+    // Digits alone are a customer or phone number, not a fragment of an address's house number.
+    assert_eq!(q("501").await, Vec::<String>::new());
+    assert_eq!(q("3000004").await, ["Julia Schmidt"]);
+    let by_phone = CustomerQuery {
+        q: Some("139 0000 0004".into()),
+        q_phone: Phone::parse("139 0000 0004", &AreaCode::default()).ok(),
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .search_customers(&by_phone, page(), today())
+            .await
+            .unwrap()
+            .items[0]
+            .name,
+        "Julia Schmidt"
+    );
     // Updates move the index along.
     let c = store
         .search_customers(
