@@ -30,6 +30,7 @@ fi
 
 if [ "$mode" = test ]; then
   [ -x /usr/bin/chromium ] || apt_install chromium
+  command -v curl >/dev/null || apt_install curl
   command -v psql >/dev/null || apt_install postgresql postgresql-client
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     echo "deps: starting PostgreSQL"

@@ -32,14 +32,19 @@ cargo test --workspace --locked 2>&1 | tee -a "$log"
 step "browser tests (Playwright + Chromium) against kefu serve --demo"
 cargo build --locked -p kefu
 data=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-/var/cache/kefu/target/debug/kefu serve --demo --data-dir "$data" --http "127.0.0.1:$port" >"$data/server.log" 2>&1 &
+# Port 0: the kernel picks a free port; kefu prints the address it serves on.
+/var/cache/kefu/target/debug/kefu serve --demo --data-dir "$data" --http 127.0.0.1:0 >"$data/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$data" "$log"' EXIT
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
-curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$data/server.log"; exit 1; }
+url=
+for _ in $(seq 1 240); do
+  url=$(grep -o 'serving http://[0-9.:]*' "$data/server.log" | head -1 | cut -d' ' -f2)
+  [ -n "$url" ] && curl -sf "$url/readyz" >/dev/null && break
+  sleep 0.5
+done
+[ -n "$url" ] && curl -sf "$url/readyz" >/dev/null || { cat "$data/server.log"; exit 1; }
 set +e
-(cd web && KEFU_URL="http://127.0.0.1:$port" npm run --silent e2e) 2>&1 | tee -a "$log"
+(cd web && KEFU_URL="$url" npm run --silent e2e) 2>&1 | tee -a "$log"
 e2e=${PIPESTATUS[0]}
 set -e
 kill "$server"; wait "$server" 2>/dev/null || true
