@@ -38,7 +38,7 @@ server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$data" "$log"' EXIT
 url=
 for _ in $(seq 1 240); do
-  url=$(grep -o 'serving http://[0-9.:]*' "$data/server.log" | head -1 | cut -d' ' -f2)
+  url=$(grep -o 'serving http://[0-9.:]*' "$data/server.log" | head -1 | cut -d' ' -f2 || true)
   [ -n "$url" ] && curl -sf "$url/readyz" >/dev/null && break
   sleep 0.5
 done
