@@ -55,7 +55,10 @@ pub async fn serve(uri: Uri) -> Response {
         )
             .into_response(),
         None => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CONTENT_SECURITY_POLICY, CSP),
+            ],
             NOT_BUILT,
         )
             .into_response(),

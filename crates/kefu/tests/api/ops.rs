@@ -165,6 +165,14 @@ async fn the_web_app_and_unknown_api_routes() {
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         let ct = r.headers()["content-type"].to_str().unwrap().to_string();
         assert!(ct.starts_with("text/html"), "{path}: {ct}");
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
         let html = r.text().await.unwrap();
         assert!(
             html.to_lowercase().contains("<!doctype html"),
