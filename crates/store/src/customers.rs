@@ -115,8 +115,6 @@ pub struct ImportCounts {
     pub updated: u64,
 }
 
-pub type CustomerImport = ImportCounts;
-
 /// Bills whose customer number is unknown, by their index in the input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BillImport {
@@ -456,7 +454,7 @@ impl Store {
         records: &[CustomerRecord],
         today: NaiveDate,
         mut progress: impl FnMut(usize),
-    ) -> Result<CustomerImport> {
+    ) -> Result<ImportCounts> {
         let tx = self.db.begin().await?;
         let mut counts = ImportCounts::default();
         let now = Utc::now();

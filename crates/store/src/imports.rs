@@ -5,7 +5,6 @@ use kefu_domain::ImportJobId;
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 
-pub use crate::customers::ImportCounts;
 use crate::entities::import_job;
 use crate::{Actor, Page, PageRequest, Result, Store, StoreError};
 

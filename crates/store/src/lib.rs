@@ -21,10 +21,10 @@ use sea_orm_migration::MigratorTrait;
 
 pub use audit::{AuditEntry, AuditQuery};
 pub use customers::{
-    Account, AccountDetail, Bill, BillImport, Customer, CustomerDetail, CustomerImport,
-    CustomerQuery, CustomerSummary, Payment,
+    Account, AccountDetail, Bill, BillImport, Customer, CustomerDetail, CustomerQuery,
+    CustomerSummary, ImportCounts, Payment,
 };
-pub use imports::{ImportCounts, ImportJob, ImportStatus};
+pub use imports::{ImportJob, ImportStatus};
 pub use org::{Credential, CredentialKind, NewUnit, NewUser, Unit, UnitChanges, User, UserChanges};
 
 #[derive(Debug, thiserror::Error)]
