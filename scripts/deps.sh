@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what kefu's build and tests need on a Debian machine, only where missing.
 #   scripts/deps.sh run    — building and running: cargo, Node.js + npm, the web app's npm packages
-#   scripts/deps.sh test   — also Chromium (browser tests) and a running PostgreSQL
+#   scripts/deps.sh test   — also Chromium (browser tests), a running PostgreSQL, and the real SIP peers of the
+#                            telephony tests: SIPp (sip-tester), baresip and iproute2 (`ip netns`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-run}
@@ -31,6 +32,11 @@ fi
 if [ "$mode" = test ]; then
   [ -x /usr/bin/chromium ] || apt_install chromium
   command -v curl >/dev/null || apt_install curl
+  # Real SIP peers for crates/telephony's tests. baresip-core is baresip without the recommended GUI/video
+  # packages; it has the binary and the modules the tests load (g711, aufile, sndfile, ctrl_tcp, menu).
+  command -v sipp >/dev/null || apt_install sip-tester
+  command -v baresip >/dev/null || apt_install baresip-core
+  command -v ip >/dev/null || apt_install iproute2
   command -v psql >/dev/null || apt_install postgresql postgresql-client
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     echo "deps: starting PostgreSQL"
