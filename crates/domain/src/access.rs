@@ -37,6 +37,12 @@ impl Role {
             UsersRead => matches!(self, Admin | Supervisor | Auditor),
             UsersWrite | UnitsWrite | TokensManage => matches!(self, Admin),
             AuditRead => matches!(self, Admin | Auditor),
+            // Phones, trunks and routing: configured by the administrator, watched by supervisors.
+            TelephonyRead => matches!(self, Admin | Supervisor),
+            TelephonyManage => matches!(self, Admin),
+            // Call records: agents look up the calls they and their colleagues handled; the auditor
+            // reads them as everything else. Remote sites work from work orders, not call logs.
+            CallsRead => matches!(self, Admin | Supervisor | Agent | Auditor),
         }
     }
 
@@ -63,6 +69,9 @@ keyword_enum!(
         ImportsRead = "imports.read",
         AuditRead = "audit.read",
         TokensManage = "tokens.manage",
+        TelephonyRead = "telephony.read",
+        TelephonyManage = "telephony.manage",
+        CallsRead = "calls.read",
     }
 );
 
@@ -114,12 +123,25 @@ mod tests {
                     | Permission::PaymentsWrite
                     | Permission::ImportsRun
                     | Permission::TokensManage
+                    | Permission::TelephonyManage
             );
             if writes {
                 assert!(!Role::Auditor.can(*p), "auditor must not have {p}");
             }
         }
         assert!(Role::Auditor.can(Permission::AuditRead));
+        assert!(Role::Auditor.can(Permission::CallsRead));
+    }
+
+    #[test]
+    fn only_the_admin_configures_telephony() {
+        for r in Role::ALL {
+            assert_eq!(r.can(Permission::TelephonyManage), *r == Role::Admin, "{r}");
+        }
+        assert!(Role::Supervisor.can(Permission::TelephonyRead));
+        assert!(!Role::Agent.can(Permission::TelephonyRead));
+        assert!(Role::Agent.can(Permission::CallsRead));
+        assert!(!Role::SiteStaff.can(Permission::CallsRead));
     }
 
     #[test]

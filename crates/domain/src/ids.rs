@@ -54,4 +54,12 @@ id_type!(
     CredentialId,
     AuditId,
     ImportJobId,
+    /// A phone of the registrar: an agent's or a remote site's.
+    ExtensionId,
+    /// A SIP trunk to a carrier or the company's PBX.
+    TrunkId,
+    /// A called number (DID) and where it goes.
+    DidRouteId,
+    /// One leg of a call, as recorded when it ended.
+    CallRecordId,
 );

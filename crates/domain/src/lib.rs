@@ -11,6 +11,7 @@ mod ids;
 mod money;
 mod phone;
 mod record;
+mod telephony;
 mod throttle;
 
 pub use access::{Permission, Role, Username};
@@ -24,4 +25,9 @@ pub use ids::*;
 pub use money::Cents;
 pub use phone::{AreaCode, Phone};
 pub use record::{BillRecord, CustomerRecord, PaymentRecord};
+pub use telephony::{
+    CallDirection, CallDisposition, CallerIdNumber, CarrierPassword, DidNumber, ExtensionNumber,
+    HangupSide, IpNet, RouteTarget, SipProxy, SipTransport, SipUsername, TargetName, TrunkKind,
+    check_sip_password, parse_source,
+};
 pub use throttle::{LoginThrottle, ThrottlePolicy, ThrottleVerdict};

@@ -149,3 +149,82 @@ entity!(import_job, "import_jobs", {
     pub created_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
 });
+
+entity!(extension, "extensions", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub number: String,
+    pub display_name: String,
+    /// The agent whose phone this is, or …
+    pub user_id: Option<Uuid>,
+    /// … the remote site's unit. Exactly one of the two is set (a CHECK constraint says so too).
+    pub unit_id: Option<Uuid>,
+    pub enabled: bool,
+    /// Hex MD5 of `number:realm:password` (RFC 2617 digest HA1).
+    pub ha1_md5: String,
+    /// Hex SHA-256 of `number:realm:password` (RFC 8760 digest HA1).
+    pub ha1_sha256: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+});
+
+entity!(trunk, "trunks", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub enabled: bool,
+    /// JSON array of CIDR networks (`["127.0.0.1/32"]`).
+    pub allowed_sources: String,
+    pub inbound_username: Option<String>,
+    pub inbound_ha1_md5: Option<String>,
+    pub inbound_ha1_sha256: Option<String>,
+    pub proxy: Option<String>,
+    pub transport: String,
+    pub username: Option<String>,
+    /// The carrier's password, kept retrievable for outbound digest; never returned by the API.
+    pub password: Option<String>,
+    pub register: bool,
+    pub register_expires: i32,
+    pub caller_id: Option<String>,
+    pub max_channels: Option<i32>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+});
+
+entity!(did_route, "did_routes", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub number: String,
+    /// flow, queue, extension or prompt.
+    pub target_kind: String,
+    /// The flow, queue or prompt name, or the extension number.
+    pub target_value: String,
+    pub trunk_id: Option<Uuid>,
+    pub description: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+});
+
+entity!(call_record, "call_records", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub call_id: String,
+    pub call_uuid: Uuid,
+    pub direction: String,
+    pub caller: String,
+    pub callee: String,
+    pub trunk_id: Option<Uuid>,
+    pub extension: Option<String>,
+    pub started_at: DateTimeUtc,
+    pub answered_at: Option<DateTimeUtc>,
+    pub ended_at: DateTimeUtc,
+    pub duration_ms: i64,
+    pub billable_ms: i64,
+    pub disposition: String,
+    pub hangup_cause: String,
+    pub sip_status: Option<i32>,
+    pub hangup_side: String,
+    pub recording_path: Option<String>,
+    pub created_at: DateTimeUtc,
+});

@@ -13,6 +13,7 @@ mod entities;
 mod imports;
 mod migration;
 mod org;
+mod telephony;
 pub mod testing;
 
 pub use sea_orm::DbErr;
@@ -26,6 +27,11 @@ pub use customers::{
 };
 pub use imports::{ImportJob, ImportStatus};
 pub use org::{Credential, CredentialKind, NewUnit, NewUser, Unit, UnitChanges, User, UserChanges};
+pub use telephony::{
+    CallQuery, CallRecord, DidRoute, DidRouteChanges, DigestSecrets, Extension, ExtensionAuth,
+    ExtensionChanges, ExtensionOwner, InboundDigest, NewCallRecord, NewDidRoute, NewExtension,
+    NewTrunk, Trunk, TrunkChanges, TrunkConfig,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

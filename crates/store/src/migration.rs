@@ -10,7 +10,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Foundation), Box::new(CustomerSearch)]
+        vec![
+            Box::new(Foundation),
+            Box::new(CustomerSearch),
+            Box::new(Telephony),
+        ]
     }
 }
 
@@ -357,5 +361,150 @@ impl MigrationTrait for CustomerSearch {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// The registrar's extensions, SIP trunks, called-number routing and call records (issue 3).
+struct Telephony;
+
+impl MigrationName for Telephony {
+    fn name(&self) -> &str {
+        "m20261126_000003_telephony"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Telephony {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // Only digest hashes of a phone's password are kept (MD5 and SHA-256 HA1), never the password.
+        m.create_table(
+            Table::create()
+                .table("extensions")
+                .col(pk_uuid("id"))
+                .col(string_uniq("number"))
+                .col(string("display_name"))
+                .col(uuid_null("user_id"))
+                .col(uuid_null("unit_id"))
+                .col(boolean("enabled"))
+                .col(string("ha1_md5"))
+                .col(string("ha1_sha256"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("extensions", "user_id", "users"))
+                .foreign_key(&mut fk("extensions", "unit_id", "units"))
+                // An agent's phone or a site's phone: exactly one owner.
+                .check(Expr::cust("(user_id IS NULL) <> (unit_id IS NULL)"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_extensions_user", "extensions", &["user_id"]))
+            .await?;
+        m.create_index(index("ix_extensions_unit", "extensions", &["unit_id"]))
+            .await?;
+
+        // The carrier's outbound password is stored as given (kefu answers digest challenges with
+        // it); inbound digest keeps only HA1 hashes. `allowed_sources` is a JSON array of CIDRs.
+        m.create_table(
+            Table::create()
+                .table("trunks")
+                .col(pk_uuid("id"))
+                .col(string_uniq("name"))
+                .col(string("kind"))
+                .col(boolean("enabled"))
+                .col(text("allowed_sources"))
+                .col(string_null("inbound_username"))
+                .col(string_null("inbound_ha1_md5"))
+                .col(string_null("inbound_ha1_sha256"))
+                .col(string_null("proxy"))
+                .col(string("transport"))
+                .col(string_null("username"))
+                .col(string_null("password"))
+                .col(boolean("register"))
+                .col(integer("register_expires"))
+                .col(string_null("caller_id"))
+                .col(integer_null("max_channels"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+
+        // One route per called number: the SIP runtime looks it up by the unique index.
+        m.create_table(
+            Table::create()
+                .table("did_routes")
+                .col(pk_uuid("id"))
+                .col(string_uniq("number"))
+                .col(string("target_kind"))
+                .col(string("target_value"))
+                .col(uuid_null("trunk_id"))
+                .col(string_null("description"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("did_routes", "trunk_id", "trunks"))
+                .to_owned(),
+        )
+        .await?;
+
+        // System data written at call rate: no foreign keys (a record outlives its trunk), no audit.
+        // Lists come newest first, whole or by number, so the number indexes end with the start time.
+        m.create_table(
+            Table::create()
+                .table("call_records")
+                .col(pk_uuid("id"))
+                .col(string("call_id"))
+                .col(uuid("call_uuid"))
+                .col(string("direction"))
+                .col(string("caller"))
+                .col(string("callee"))
+                .col(uuid_null("trunk_id"))
+                .col(string_null("extension"))
+                .col(timestamp_with_time_zone("started_at"))
+                .col(timestamp_with_time_zone_null("answered_at"))
+                .col(timestamp_with_time_zone("ended_at"))
+                .col(big_integer("duration_ms"))
+                .col(big_integer("billable_ms"))
+                .col(string("disposition"))
+                .col(string("hangup_cause"))
+                .col(integer_null("sip_status"))
+                .col(string("hangup_side"))
+                .col(text_null("recording_path"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_call_records_started",
+            "call_records",
+            &["started_at"],
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_call_records_caller",
+            "call_records",
+            &["caller", "started_at"],
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_call_records_callee",
+            "call_records",
+            &["callee", "started_at"],
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_call_records_call_uuid",
+            "call_records",
+            &["call_uuid"],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["call_records", "did_routes", "trunks", "extensions"] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -5,6 +5,10 @@ use kefu_domain::*;
 use kefu_store::testing::TestDatabase;
 use kefu_store::*;
 
+#[path = "store/telephony.rs"]
+mod telephony;
+use telephony::*;
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -28,6 +32,10 @@ on_both_backends!(
     payments_settle_bills_and_overdue_is_derived,
     hostile_strings_are_stored_verbatim,
     search_by_fragment_follows_names_and_updates,
+    extensions_authenticate_by_number_and_keep_secrets_out_of_the_audit,
+    trunks_give_the_runtime_their_secrets_and_nobody_else,
+    routes_map_called_numbers_to_targets,
+    call_records_are_written_cheaply_and_found_by_any_filter,
 );
 
 async fn run<F, Fut>(backend: Backend, test: F)
