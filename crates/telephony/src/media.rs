@@ -1,0 +1,754 @@
+//! The media runtime: one RTP/RTCP socket pair per call leg from a port pool, a receive task per leg
+//! (RTP into the jitter buffer, RFC 4733 events into digits, symmetric-RTP source learning), and one
+//! ticker that every 20 ms pops each leg's jitter buffer, mixes rooms (bridges and conferences: each
+//! member hears everyone but itself), feeds recorders and in-band DTMF detection, and sends each leg its
+//! next frame (a prompt, hold music, the room's mix, or silence). The codecs, SDP and the pure pieces are
+//! in `kefu-media`; this module only moves packets and owns timing.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::BufWriter;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use kefu_media::dtmf::DtmfDetector;
+use kefu_media::jitter::JitterBuffer;
+use kefu_media::sdp::{Direction as SdpDirection, Negotiated};
+use kefu_media::silence::SilenceDetector;
+use kefu_media::telephone_event::{self, EventReceiver};
+use kefu_media::wav::WavRecorder;
+use kefu_media::{Codec, FRAME_SAMPLES, g711, mixer, rtcp, rtp};
+use parking_lot::Mutex;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+pub type Frame = [i16; FRAME_SAMPLES];
+const SILENCE: Frame = [0; FRAME_SAMPLES];
+/// RTCP sender reports every 5 s (RFC 3550's minimum interval).
+const RTCP_EVERY_TICKS: u64 = 250;
+
+/// Even RTP ports of the configured range; RTCP uses the odd one above.
+pub(crate) struct PortPool {
+    free: VecDeque<u16>,
+    total: usize,
+}
+
+impl PortPool {
+    pub(crate) fn new(lo: u16, hi: u16) -> PortPool {
+        let start = lo + (lo % 2);
+        let free: VecDeque<u16> = (start..hi).step_by(2).filter(|p| p + 1 <= hi).collect();
+        PortPool {
+            total: free.len(),
+            free,
+        }
+    }
+    fn take(&mut self) -> Option<u16> {
+        self.free.pop_front()
+    }
+    /// Released ports go to the back so a late packet of an old call rarely reaches a new one.
+    fn put(&mut self, port: u16) {
+        self.free.push_back(port);
+    }
+    fn in_use(&self) -> usize {
+        self.total - self.free.len()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("no free RTP port")]
+    NoPorts,
+    #[error("prompt {0}: {1}")]
+    Prompt(String, String),
+    #[error("recording {0}: {1}")]
+    Recording(String, String),
+}
+
+/// What a leg hears from kefu when it is not in a room.
+enum Source {
+    Silence,
+    Play {
+        prompts: Vec<Arc<[i16]>>,
+        index: usize,
+        pos: usize,
+        interruptible: bool,
+        done: Option<oneshot::Sender<PlayEnd>>,
+    },
+    Music {
+        samples: Arc<[i16]>,
+        pos: usize,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlayEnd {
+    Completed,
+    Interrupted(char),
+    /// Replaced by another play, music, a room, or the call ended.
+    Stopped,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordEnd {
+    MaxLength,
+    Silence,
+    Digit(char),
+    /// Stopped by the application or the call ended.
+    Stopped,
+}
+
+struct Recorder {
+    path: PathBuf,
+    writer: WavRecorder<BufWriter<File>>,
+    max_samples: u64,
+    written: u64,
+    silence: Option<(SilenceDetector, u32)>,
+    stop_on_digit: bool,
+    /// Record what the leg hears too (a bridged call's recording), not only what it says.
+    both_ways: bool,
+    done: Option<oneshot::Sender<(RecordEnd, u64)>>,
+}
+
+pub(crate) enum MediaEvent {
+    Digit(char),
+    MediaTimeout,
+}
+
+struct LegState {
+    codec: Codec,
+    telephone_event: Option<u8>,
+    remote: Option<SocketAddr>,
+    latched: bool,
+    /// false while the peer holds us (its SDP says recvonly/inactive) or before answer when silent.
+    sending: bool,
+    ssrc: u32,
+    seq: u16,
+    timestamp: u32,
+    packets_sent: u32,
+    octets_sent: u32,
+    packets_received: u64,
+    last_rx: Option<Instant>,
+    jitter: JitterBuffer,
+    jitter_depth: usize,
+    events: EventReceiver,
+    inband: Option<DtmfDetector>,
+    source: Source,
+    room: Option<u64>,
+    heard: Frame,
+    room_out: Option<Frame>,
+    recorder: Option<Recorder>,
+    media_timeout_reported: bool,
+}
+
+pub struct MediaLeg {
+    pub(crate) port: u16,
+    socket: Arc<UdpSocket>,
+    rtcp: Arc<UdpSocket>,
+    state: Mutex<LegState>,
+    events: Mutex<Option<mpsc::UnboundedSender<MediaEvent>>>,
+    cancel: CancellationToken,
+    closed: AtomicBool,
+    engine: std::sync::Weak<MediaEngine>,
+}
+
+pub(crate) struct RoomInner {
+    pub(crate) id: u64,
+    members: Mutex<Vec<Arc<MediaLeg>>>,
+}
+
+pub struct MediaEngine {
+    ip: IpAddr,
+    ports: Mutex<PortPool>,
+    legs: Mutex<Vec<Arc<MediaLeg>>>,
+    rooms: Mutex<Vec<Arc<RoomInner>>>,
+    next_room: AtomicU64,
+    jitter_frames: usize,
+    media_timeout: Duration,
+    cancel: CancellationToken,
+}
+
+impl MediaEngine {
+    pub(crate) fn start(
+        ip: IpAddr,
+        ports: (u16, u16),
+        jitter_frames: usize,
+        media_timeout: Duration,
+        cancel: CancellationToken,
+    ) -> Arc<MediaEngine> {
+        let engine = Arc::new(MediaEngine {
+            ip,
+            ports: Mutex::new(PortPool::new(ports.0, ports.1)),
+            legs: Mutex::new(Vec::new()),
+            rooms: Mutex::new(Vec::new()),
+            next_room: AtomicU64::new(1),
+            jitter_frames: jitter_frames.max(1),
+            media_timeout,
+            cancel,
+        });
+        let weak = Arc::downgrade(&engine);
+        tokio::spawn(async move { ticker(weak).await });
+        engine
+    }
+
+    pub(crate) fn ports_in_use(&self) -> usize {
+        self.ports.lock().in_use()
+    }
+
+    pub(crate) fn legs_open(&self) -> usize {
+        self.legs.lock().len()
+    }
+
+    /// Binds a socket pair on the next free even port. Ports another program holds are skipped.
+    pub(crate) async fn open_leg(self: &Arc<Self>) -> Result<Arc<MediaLeg>, MediaError> {
+        let mut tries = 0;
+        let (port, socket, rtcp) = loop {
+            let Some(port) = self.ports.lock().take() else {
+                return Err(MediaError::NoPorts);
+            };
+            let rtp_addr = SocketAddr::new(self.ip, port);
+            let rtcp_addr = SocketAddr::new(self.ip, port + 1);
+            match (
+                UdpSocket::bind(rtp_addr).await,
+                UdpSocket::bind(rtcp_addr).await,
+            ) {
+                (Ok(a), Ok(b)) => break (port, a, b),
+                _ => {
+                    self.ports.lock().put(port);
+                    tries += 1;
+                    if tries > 64 {
+                        return Err(MediaError::NoPorts);
+                    }
+                }
+            }
+        };
+        let leg = Arc::new(MediaLeg {
+            port,
+            socket: Arc::new(socket),
+            rtcp: Arc::new(rtcp),
+            state: Mutex::new(LegState {
+                codec: Codec::Pcma,
+                telephone_event: None,
+                remote: None,
+                latched: false,
+                sending: false,
+                ssrc: rand::random(),
+                seq: rand::random(),
+                timestamp: rand::random(),
+                packets_sent: 0,
+                octets_sent: 0,
+                packets_received: 0,
+                last_rx: None,
+                jitter: JitterBuffer::new(Codec::Pcma, self.jitter_frames, 50),
+                jitter_depth: self.jitter_frames,
+                events: EventReceiver::new(),
+                inband: None,
+                source: Source::Silence,
+                room: None,
+                heard: SILENCE,
+                room_out: None,
+                recorder: None,
+                media_timeout_reported: false,
+            }),
+            events: Mutex::new(None),
+            cancel: self.cancel.child_token(),
+            closed: AtomicBool::new(false),
+            engine: Arc::downgrade(self),
+        });
+        self.legs.lock().push(leg.clone());
+        tokio::spawn(receive(leg.clone()));
+        Ok(leg)
+    }
+
+    pub(crate) fn new_room(&self) -> Arc<RoomInner> {
+        let room = Arc::new(RoomInner {
+            id: self.next_room.fetch_add(1, Ordering::Relaxed),
+            members: Mutex::new(Vec::new()),
+        });
+        self.rooms.lock().push(room.clone());
+        room
+    }
+
+    pub(crate) fn join(&self, room: &Arc<RoomInner>, leg: &Arc<MediaLeg>) {
+        let previous = leg.state.lock().room;
+        if let Some(old) = previous {
+            self.leave_room(old, leg);
+        }
+        {
+            let mut st = leg.state.lock();
+            st.stop_source(PlayEnd::Stopped);
+            st.room = Some(room.id);
+            st.jitter.reset();
+        }
+        room.members.lock().push(leg.clone());
+    }
+
+    pub(crate) fn leave_room(&self, room_id: u64, leg: &Arc<MediaLeg>) {
+        let rooms = self.rooms.lock().clone();
+        for room in rooms.iter().filter(|r| r.id == room_id) {
+            room.members.lock().retain(|m| !Arc::ptr_eq(m, leg));
+        }
+        let mut st = leg.state.lock();
+        if st.room == Some(room_id) {
+            st.room = None;
+            st.room_out = None;
+        }
+    }
+
+    pub(crate) fn close_room(&self, room: &Arc<RoomInner>) {
+        let members = std::mem::take(&mut *room.members.lock());
+        for m in members {
+            let mut st = m.state.lock();
+            if st.room == Some(room.id) {
+                st.room = None;
+                st.room_out = None;
+            }
+        }
+        self.rooms.lock().retain(|r| !Arc::ptr_eq(r, room));
+    }
+
+    pub(crate) fn room_members(&self, room: &Arc<RoomInner>) -> usize {
+        room.members.lock().len()
+    }
+
+    fn tick(&self, tick: u64, now: Instant) {
+        let legs = self.legs.lock().clone();
+        // 1: what each leg said in the last 20 ms, through its jitter buffer.
+        for leg in &legs {
+            let mut st = leg.state.lock();
+            let mut heard = SILENCE;
+            st.jitter.pop(&mut heard);
+            st.heard = heard;
+            if let Some(det) = st.inband.as_mut() {
+                if let Some(d) = det.push(&heard) {
+                    drop(st);
+                    leg.digit(d);
+                    st = leg.state.lock();
+                }
+            }
+            if !self.media_timeout.is_zero() && !st.media_timeout_reported {
+                if let Some(last) = st.last_rx {
+                    if now.saturating_duration_since(last) > self.media_timeout {
+                        st.media_timeout_reported = true;
+                        drop(st);
+                        leg.emit(MediaEvent::MediaTimeout);
+                    }
+                }
+            }
+        }
+        // 2: rooms: each member hears the sum of the others.
+        let rooms = self.rooms.lock().clone();
+        for room in &rooms {
+            let members = room.members.lock().clone();
+            if members.is_empty() {
+                continue;
+            }
+            let inputs: Vec<Frame> = members.iter().map(|m| m.state.lock().heard).collect();
+            let refs: Vec<Option<&[i16]>> = inputs.iter().map(|f| Some(&f[..])).collect();
+            let mut outputs = vec![SILENCE; members.len()];
+            mixer::mix_minus(&refs, &mut outputs);
+            for (m, out) in members.iter().zip(outputs) {
+                m.state.lock().room_out = Some(out);
+            }
+        }
+        // 3: each leg's next frame, sent; recorders fed.
+        let mut pcm = SILENCE;
+        let mut payload = Vec::with_capacity(FRAME_SAMPLES);
+        let mut packet = Vec::with_capacity(FRAME_SAMPLES + 12);
+        for leg in &legs {
+            let mut st = leg.state.lock();
+            let in_room = st.room.is_some();
+            if in_room {
+                pcm = st.room_out.take().unwrap_or(SILENCE);
+            } else {
+                st.next_source_frame(&mut pcm);
+            }
+            st.feed_recorder(&pcm);
+            if st.sending {
+                if let Some(remote) = st.remote {
+                    payload.clear();
+                    g711::encode(st.codec, &pcm, &mut payload);
+                    let header = rtp::RtpHeader {
+                        marker: st.packets_sent == 0,
+                        payload_type: st.codec.payload_type(),
+                        sequence: st.seq,
+                        timestamp: st.timestamp,
+                        ssrc: st.ssrc,
+                    };
+                    rtp::write(&header, &payload, &mut packet);
+                    let _ = leg.socket.try_send_to(&packet, remote);
+                    st.seq = st.seq.wrapping_add(1);
+                    st.packets_sent = st.packets_sent.wrapping_add(1);
+                    st.octets_sent = st.octets_sent.wrapping_add(payload.len() as u32);
+                    if tick % RTCP_EVERY_TICKS == (leg.port as u64 % RTCP_EVERY_TICKS) {
+                        let sr = rtcp::SenderReport {
+                            ssrc: st.ssrc,
+                            ntp_timestamp: ntp_now(),
+                            rtp_timestamp: st.timestamp,
+                            packet_count: st.packets_sent,
+                            octet_count: st.octets_sent,
+                            reports: Vec::new(),
+                        };
+                        let mut buf = Vec::new();
+                        rtcp::write_sender_report(&sr, &mut buf);
+                        let rtcp_remote =
+                            SocketAddr::new(remote.ip(), remote.port().wrapping_add(1));
+                        let _ = leg.rtcp.try_send_to(&buf, rtcp_remote);
+                    }
+                }
+            }
+            st.timestamp = st.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        }
+    }
+}
+
+fn ntp_now() -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() + 2_208_988_800;
+    let frac = ((now.subsec_nanos() as u64) << 32) / 1_000_000_000;
+    (secs << 32) | frac
+}
+
+async fn ticker(engine: std::sync::Weak<MediaEngine>) {
+    let mut interval = tokio::time::interval(Duration::from_millis(20));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let cancel = match engine.upgrade() {
+        Some(e) => e.cancel.clone(),
+        None => return,
+    };
+    let mut tick: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
+        engine.tick(tick, Instant::now());
+        tick += 1;
+    }
+}
+
+async fn receive(leg: Arc<MediaLeg>) {
+    let mut buf = vec![0u8; 2048];
+    let mut rtcp_buf = vec![0u8; 2048];
+    loop {
+        tokio::select! {
+            _ = leg.cancel.cancelled() => return,
+            r = leg.socket.recv_from(&mut buf) => {
+                let Ok((n, from)) = r else { continue };
+                leg.on_rtp(&buf[..n], from);
+            }
+            r = leg.rtcp.recv_from(&mut rtcp_buf) => {
+                // Peers' reports are parsed (malformed ones ignored); statistics are a later concern.
+                if let Ok((n, _)) = r {
+                    let _ = rtcp::parse_compound(&rtcp_buf[..n]);
+                }
+            }
+        }
+    }
+}
+
+impl LegState {
+    fn stop_source(&mut self, end: PlayEnd) {
+        if let Source::Play { done, .. } = &mut self.source {
+            if let Some(tx) = done.take() {
+                let _ = tx.send(end);
+            }
+        }
+        self.source = Source::Silence;
+    }
+
+    fn next_source_frame(&mut self, out: &mut Frame) {
+        match &mut self.source {
+            Source::Silence => *out = SILENCE,
+            Source::Music { samples, pos } => {
+                if samples.is_empty() {
+                    *out = SILENCE;
+                    return;
+                }
+                for s in out.iter_mut() {
+                    *s = samples[*pos];
+                    *pos = (*pos + 1) % samples.len();
+                }
+            }
+            Source::Play {
+                prompts,
+                index,
+                pos,
+                done,
+                ..
+            } => {
+                let mut filled = 0;
+                while filled < FRAME_SAMPLES && *index < prompts.len() {
+                    let p = &prompts[*index];
+                    let n = (p.len() - *pos).min(FRAME_SAMPLES - filled);
+                    out[filled..filled + n].copy_from_slice(&p[*pos..*pos + n]);
+                    filled += n;
+                    *pos += n;
+                    if *pos >= p.len() {
+                        *index += 1;
+                        *pos = 0;
+                    }
+                }
+                out[filled..].fill(0);
+                if *index >= prompts.len() {
+                    if let Some(tx) = done.take() {
+                        let _ = tx.send(PlayEnd::Completed);
+                    }
+                    self.source = Source::Silence;
+                }
+            }
+        }
+    }
+
+    fn feed_recorder(&mut self, sent: &Frame) {
+        let Some(rec) = self.recorder.as_mut() else {
+            return;
+        };
+        let mut frame = self.heard;
+        if rec.both_ways {
+            for (a, b) in frame.iter_mut().zip(sent) {
+                *a = a.saturating_add(*b);
+            }
+        }
+        let take = (rec.max_samples - rec.written).min(FRAME_SAMPLES as u64) as usize;
+        if rec.writer.write(&frame[..take]).is_err() {
+            self.finish_recording(RecordEnd::Stopped);
+            return;
+        }
+        rec.written += take as u64;
+        let mut end = None;
+        if rec.written >= rec.max_samples {
+            end = Some(RecordEnd::MaxLength);
+        } else if let Some((det, limit_ms)) = rec.silence.as_mut() {
+            if det.push(&self.heard) >= *limit_ms {
+                end = Some(RecordEnd::Silence);
+            }
+        }
+        if let Some(end) = end {
+            self.finish_recording(end);
+        }
+    }
+
+    fn finish_recording(&mut self, end: RecordEnd) {
+        if let Some(mut rec) = self.recorder.take() {
+            let _ = rec.writer.finish();
+            if let Some(tx) = rec.done.take() {
+                let _ = tx.send((end, rec.written));
+            }
+            tracing::debug!(path = %rec.path.display(), ?end, "recording finished");
+        }
+    }
+}
+
+impl MediaLeg {
+    pub(crate) fn set_events(&self, tx: mpsc::UnboundedSender<MediaEvent>) {
+        *self.events.lock() = Some(tx);
+    }
+
+    fn emit(&self, ev: MediaEvent) {
+        if let Some(tx) = self.events.lock().as_ref() {
+            let _ = tx.send(ev);
+        }
+    }
+
+    pub(crate) fn local_port(&self) -> u16 {
+        self.port
+    }
+
+    /// Applies a negotiated SDP: codec, telephone-event type, where to send, and whether to send.
+    pub(crate) fn apply(&self, n: &Negotiated) {
+        let mut st = self.state.lock();
+        if st.codec != n.codec {
+            st.codec = n.codec;
+            st.jitter = JitterBuffer::new(n.codec, st.jitter_depth, 50);
+        }
+        st.telephone_event = n.telephone_event;
+        st.inband = if n.telephone_event.is_none() {
+            Some(DtmfDetector::new())
+        } else {
+            None
+        };
+        if !st.latched {
+            st.remote = n.remote;
+        }
+        if n.remote.is_none() {
+            st.remote = None;
+            st.latched = false;
+        }
+        st.sending = n.remote.is_some()
+            && matches!(n.direction, SdpDirection::SendRecv | SdpDirection::SendOnly);
+    }
+
+    pub(crate) fn set_sending(&self, on: bool) {
+        self.state.lock().sending = on;
+    }
+
+    fn on_rtp(&self, packet: &[u8], from: SocketAddr) {
+        if rtp::is_rtcp(packet) {
+            return;
+        }
+        let Ok((h, payload)) = rtp::parse(packet) else {
+            return;
+        };
+        let mut st = self.state.lock();
+        // Symmetric RTP: send where the peer's packets come from (phones behind NAT at remote sites).
+        if !st.latched || st.remote != Some(from) {
+            if !st.latched {
+                st.latched = true;
+                st.remote = Some(from);
+            } else {
+                return; // a stranger's packets once latched: ignored (RTP bleed / injection)
+            }
+        }
+        st.packets_received += 1;
+        st.last_rx = Some(Instant::now());
+        if Some(h.payload_type) == st.telephone_event {
+            if let Ok(ev) = telephone_event::parse(payload) {
+                if let Some(d) = st.events.on_packet(h.timestamp, &ev) {
+                    drop(st);
+                    self.digit(d);
+                }
+            }
+        } else if h.payload_type == st.codec.payload_type() {
+            st.jitter.push(h.sequence, h.timestamp, payload);
+        }
+    }
+
+    /// A digit arrived (RFC 4733 or in-band): stops an interruptible prompt or a recording that
+    /// stops on digits, then goes to the call.
+    fn digit(&self, d: char) {
+        {
+            let mut st = self.state.lock();
+            if matches!(
+                st.source,
+                Source::Play {
+                    interruptible: true,
+                    ..
+                }
+            ) {
+                st.stop_source(PlayEnd::Interrupted(d));
+            }
+            if st.recorder.as_ref().is_some_and(|r| r.stop_on_digit) {
+                st.finish_recording(RecordEnd::Digit(d));
+            }
+        }
+        self.emit(MediaEvent::Digit(d));
+    }
+
+    pub(crate) fn play(
+        &self,
+        prompts: Vec<Arc<[i16]>>,
+        interruptible: bool,
+    ) -> oneshot::Receiver<PlayEnd> {
+        let (tx, rx) = oneshot::channel();
+        let mut st = self.state.lock();
+        st.stop_source(PlayEnd::Stopped);
+        st.source = Source::Play {
+            prompts,
+            index: 0,
+            pos: 0,
+            interruptible,
+            done: Some(tx),
+        };
+        rx
+    }
+
+    pub(crate) fn music(&self, samples: Arc<[i16]>) {
+        let mut st = self.state.lock();
+        st.stop_source(PlayEnd::Stopped);
+        st.source = Source::Music { samples, pos: 0 };
+    }
+
+    pub(crate) fn silence(&self) {
+        self.state.lock().stop_source(PlayEnd::Stopped);
+    }
+
+    pub(crate) fn record(
+        &self,
+        path: PathBuf,
+        max: Duration,
+        silence_ms: Option<u32>,
+        stop_on_digit: bool,
+        both_ways: bool,
+    ) -> Result<oneshot::Receiver<(RecordEnd, u64)>, MediaError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| MediaError::Recording(path.display().to_string(), e.to_string()))?;
+        }
+        let file = File::create(&path)
+            .map_err(|e| MediaError::Recording(path.display().to_string(), e.to_string()))?;
+        let writer = WavRecorder::new(BufWriter::new(file))
+            .map_err(|e| MediaError::Recording(path.display().to_string(), e.to_string()))?;
+        let (tx, rx) = oneshot::channel();
+        let mut st = self.state.lock();
+        st.finish_recording(RecordEnd::Stopped);
+        st.recorder = Some(Recorder {
+            path,
+            writer,
+            max_samples: max.as_millis() as u64 * 8,
+            written: 0,
+            silence: silence_ms.map(|ms| (SilenceDetector::new(-45.0), ms)),
+            stop_on_digit,
+            both_ways,
+            done: Some(tx),
+        });
+        Ok(rx)
+    }
+
+    pub(crate) fn stop_recording(&self) {
+        self.state.lock().finish_recording(RecordEnd::Stopped);
+    }
+
+    pub(crate) fn packets_received(&self) -> u64 {
+        self.state.lock().packets_received
+    }
+
+    /// Ends the leg's media: sockets closed, port returned, prompts and recordings finished.
+    pub(crate) fn close(self: &Arc<Self>) {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.cancel.cancel();
+        let room = {
+            let mut st = self.state.lock();
+            st.stop_source(PlayEnd::Stopped);
+            st.finish_recording(RecordEnd::Stopped);
+            st.room
+        };
+        if let Some(engine) = self.engine.upgrade() {
+            if let Some(room) = room {
+                engine.leave_room(room, self);
+            }
+            engine.legs.lock().retain(|l| !Arc::ptr_eq(l, self));
+            engine.ports.lock().put(self.port);
+        }
+        *self.events.lock() = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_pool_hands_out_even_ports_with_room_for_rtcp() {
+        let mut p = PortPool::new(10001, 10010);
+        let mut got = Vec::new();
+        while let Some(x) = p.take() {
+            got.push(x);
+        }
+        assert_eq!(got, vec![10002, 10004, 10006, 10008]);
+        assert_eq!(p.in_use(), 4);
+        p.put(10004);
+        assert_eq!(p.in_use(), 3);
+        assert_eq!(p.take(), Some(10004));
+    }
+}

@@ -1,0 +1,280 @@
+//! What the engine tests share: an in-memory directory and an engine on loopback with free ports.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use kefu_telephony::digest::{Algorithm, ha1};
+use kefu_telephony::{
+    CallRecord, Directory, ExtensionAuth, IncomingCall, Route, Target, Telephony, TelephonyConfig,
+    Trunk, TrunkTransport,
+};
+use parking_lot::Mutex;
+use tokio::sync::{Notify, mpsc};
+use uuid::Uuid;
+
+use crate::support::{self, Sipp};
+
+pub const PASSWORD: &str = "Secret-8001";
+
+/// An in-memory directory: extension 8001/8002, a trunk trusting 127.0.0.1, and routes.
+#[derive(Default)]
+pub struct Memory {
+    extensions: HashMap<String, ExtensionAuth>,
+    trunks: Vec<Trunk>,
+    routes: HashMap<String, Route>,
+    pub records: Mutex<Vec<CallRecord>>,
+    recorded: Notify,
+}
+
+impl Memory {
+    pub fn new(routes: &[(&str, Target)]) -> Memory {
+        let mut m = Memory::default();
+        for n in ["8001", "8002"] {
+            m.extensions.insert(
+                n.into(),
+                ExtensionAuth {
+                    number: n.into(),
+                    display_name: format!("坐席 {n}"),
+                    ha1_md5: ha1(Algorithm::Md5, n, "kefu", PASSWORD),
+                    ha1_sha256: ha1(Algorithm::Sha256, n, "kefu", PASSWORD),
+                    enabled: true,
+                },
+            );
+        }
+        m.trunks.push(Trunk {
+            id: Uuid::now_v7(),
+            name: "本地测试中继".into(),
+            enabled: true,
+            allowed_sources: vec!["127.0.0.1/32".parse().unwrap()],
+            inbound_username: None,
+            inbound_ha1_md5: None,
+            proxy: None,
+            transport: TrunkTransport::Udp,
+            username: None,
+            password: None,
+            register: false,
+            register_expires: 600,
+            caller_id: None,
+            max_channels: None,
+        });
+        for (number, target) in routes {
+            m.routes.insert(
+                number.to_string(),
+                Route {
+                    number: number.to_string(),
+                    target: target.clone(),
+                    trunk_id: None,
+                },
+            );
+        }
+        m
+    }
+
+    /// Waits until `n` call records were written.
+    pub async fn wait_records(&self, n: usize) -> Vec<CallRecord> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let notified = self.recorded.notified();
+            {
+                let r = self.records.lock();
+                if r.len() >= n {
+                    return r.clone();
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!(
+                    "only {} of {n} call records after 20 s: {:?}",
+                    self.records.lock().len(),
+                    self.records.lock()
+                );
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Directory for Memory {
+    async fn extension(&self, number: &str) -> anyhow::Result<Option<ExtensionAuth>> {
+        Ok(self.extensions.get(number).cloned())
+    }
+    async fn trunks(&self) -> anyhow::Result<Vec<Trunk>> {
+        Ok(self.trunks.clone())
+    }
+    async fn route(&self, number: &str) -> anyhow::Result<Option<Route>> {
+        Ok(self.routes.get(number).cloned())
+    }
+    async fn record(&self, record: CallRecord) -> anyhow::Result<()> {
+        self.records.lock().push(record);
+        self.recorded.notify_waiters();
+        Ok(())
+    }
+}
+
+pub fn prompts_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/prompts")
+}
+
+pub struct Engine {
+    pub telephony: Telephony,
+    pub directory: Arc<Memory>,
+    pub incoming: mpsc::Receiver<IncomingCall>,
+    pub addr: SocketAddr,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn engine(routes: &[(&str, Target)]) -> Engine {
+    engine_with(routes, |_| {}).await
+}
+
+pub async fn engine_with(
+    routes: &[(&str, Target)],
+    tune: impl FnOnce(&mut TelephonyConfig),
+) -> Engine {
+    let directory = Arc::new(Memory::new(routes));
+    let mut cfg = TelephonyConfig::new("127.0.0.1:0".parse().unwrap());
+    let (lo, hi) = support::free_rtp_range(200);
+    cfg.rtp_ports = (lo, hi);
+    cfg.prompts_dir = prompts_dir();
+    let dir = tempfile::tempdir().unwrap();
+    cfg.recordings_dir = dir.path().to_path_buf();
+    cfg.ring_timeout = Duration::from_secs(15);
+    tune(&mut cfg);
+    let telephony = Telephony::start(cfg, directory.clone())
+        .await
+        .expect("engine starts");
+    let incoming = telephony.incoming().unwrap();
+    let addr = telephony.local_addr();
+    Engine {
+        telephony,
+        directory,
+        incoming,
+        addr,
+        _dir: dir,
+    }
+}
+
+/// Runs a SIPp scenario on a blocking thread.
+pub async fn sipp(s: Sipp) -> support::SippRun {
+    tokio::task::spawn_blocking(move || s.run()).await.unwrap()
+}
+
+/// A bare SIP-over-UDP client for exact checks of replies (what SIPp scenarios cannot compare).
+pub struct RawSip {
+    pub sock: std::net::UdpSocket,
+    pub server: SocketAddr,
+    seq: u32,
+}
+
+impl RawSip {
+    /// Bound to `ip` (any 127.x.y.z address works on Linux loopback).
+    pub fn new(ip: &str, server: SocketAddr) -> RawSip {
+        let sock = std::net::UdpSocket::bind((ip, 0)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        RawSip {
+            sock,
+            server,
+            seq: 0,
+        }
+    }
+
+    pub fn local(&self) -> SocketAddr {
+        self.sock.local_addr().unwrap()
+    }
+
+    /// Sends raw bytes, returns the first reply (or None after 2 s).
+    pub fn send(&self, bytes: &[u8]) -> Option<String> {
+        self.sock.send_to(bytes, self.server).unwrap();
+        self.recv()
+    }
+
+    pub fn recv(&self) -> Option<String> {
+        let mut buf = vec![0u8; 65535];
+        loop {
+            match self.sock.recv_from(&mut buf) {
+                Ok((n, _)) => {
+                    let text = String::from_utf8_lossy(&buf[..n]).to_string();
+                    if text.starts_with("SIP/2.0 100") {
+                        continue;
+                    }
+                    return Some(text);
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// A REGISTER for `user`, with an Authorization header when given.
+    pub fn register(&mut self, user: &str, authorization: Option<&str>) -> Option<String> {
+        self.seq += 1;
+        let local = self.local();
+        let auth = authorization
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        let msg = format!(
+            "REGISTER sip:{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-reg-{seq}-{r}\r\nFrom: <sip:{user}@{server}>;tag=reg{r}\r\nTo: <sip:{user}@{server}>\r\nCall-ID: reg-{user}-{port}@test\r\nCSeq: {seq} REGISTER\r\nContact: <sip:{user}@{local}>\r\nExpires: 300\r\nMax-Forwards: 70\r\n{auth}Content-Length: 0\r\n\r\n",
+            server = self.server,
+            seq = self.seq,
+            r = rand::random::<u32>(),
+            port = local.port(),
+        );
+        self.send(msg.as_bytes())
+    }
+
+    /// REGISTERs with digest credentials computed from `password` (after a first challenge).
+    pub fn register_with_password(&mut self, user: &str, password: &str) -> Option<String> {
+        let challenge = self.register(user, None)?;
+        let nonce = header(&challenge, "WWW-Authenticate").and_then(|h| param(&h, "nonce"))?;
+        let uri = format!("sip:{}", self.server);
+        let a = digest_md5(user, "kefu", password, "REGISTER", &uri, &nonce);
+        self.register(user, Some(&a))
+    }
+}
+
+/// The value of the first header called `name` in a SIP message.
+pub fn header(msg: &str, name: &str) -> Option<String> {
+    msg.lines().find_map(|l| {
+        l.split_once(':')
+            .filter(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+    })
+}
+
+pub fn param(value: &str, name: &str) -> Option<String> {
+    value.split(',').find_map(|p| {
+        let (k, v) = p.trim().trim_start_matches("Digest ").split_once('=')?;
+        (k.trim() == name).then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+pub fn status(msg: &str) -> u16 {
+    msg.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// An Authorization value computed here with RFC 2617's formulas (md5 of strings, independent of the
+/// server's digest module).
+pub fn digest_md5(
+    user: &str,
+    realm: &str,
+    password: &str,
+    method: &str,
+    uri: &str,
+    nonce: &str,
+) -> String {
+    use md5::{Digest, Md5};
+    let h = |s: String| hex::encode(Md5::digest(s.as_bytes()));
+    let ha1 = h(format!("{user}:{realm}:{password}"));
+    let ha2 = h(format!("{method}:{uri}"));
+    let cnonce = "0a4f113b";
+    let response = h(format!("{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}"));
+    format!(
+        "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"{cnonce}\""
+    )
+}
