@@ -404,3 +404,45 @@ fn dir_with(samples: &[i16]) -> (tempfile::TempDir, std::path::PathBuf) {
     write_wav(&path, 8000, &all).unwrap();
     (dir, path)
 }
+
+/// baresip calls SIPp's uas_answer.xml, which answers and plays tone_pcma_1khz.pcap (2 s of 1 kHz PCMA):
+/// the generated pcap is real G.711 audio, and baresip's SIP and SDP are loopback only.
+#[test]
+fn baresip_hears_the_tone_pcap_sipp_plays() {
+    let uas = Sipp::new("uas_answer.xml")
+        .timeout(Duration::from_secs(20))
+        .spawn();
+    let phone = Baresip::start(BaresipOptions::default()).unwrap();
+    phone.dial(&format!("sip:1000@{}", uas.sip_addr()));
+    assert!(
+        phone.wait_established(Duration::from_secs(10)),
+        "{:?}\n{}",
+        phone.events(),
+        phone.log()
+    );
+    thread::sleep(Duration::from_millis(2600));
+    phone.hangup();
+    assert!(phone.wait_closed(Duration::from_secs(10)));
+    let run = uas.wait();
+    run.assert_ok();
+    assert!(wav_has_tone(&phone.recording(), 1000.0), "{}", phone.log());
+    assert!(!wav_has_tone(&phone.recording(), 2000.0));
+    // Every address baresip put in its INVITE (Via, Contact, SDP) is on loopback.
+    let messages = run.sip_messages();
+    let invite = messages
+        .iter()
+        .find(|m| m.starts_with("INVITE "))
+        .expect("INVITE in the trace");
+    assert!(invite.contains("\r\nc=IN IP4 127.0.0.1\r\n"), "{invite}");
+    assert!(invite.contains("\r\nm=audio "), "{invite}");
+    for line in invite
+        .lines()
+        .filter(|l| l.starts_with("Via:") || l.starts_with("Contact:"))
+    {
+        assert!(line.contains("127.0.0.1"), "{line}");
+    }
+    assert!(
+        messages.iter().any(|m| m.starts_with("BYE ")),
+        "{messages:?}"
+    );
+}

@@ -366,6 +366,7 @@ impl SippChild {
             retransmissions: stats.retransmissions,
             expected_calls: u64::from(self.calls),
             log,
+            messages: read("messages.log"),
         }
     }
 }
@@ -393,6 +394,8 @@ pub struct SippRun {
     pub expected_calls: u64,
     /// The command line, exit code, SIPp's error log, final screens and the end of the message trace.
     pub log: String,
+    /// SIPp's whole `-trace_msg` trace (empty if tracing was off).
+    pub messages: String,
 }
 
 impl SippRun {
@@ -412,6 +415,20 @@ impl SippRun {
             self.failed,
             self.log
         );
+    }
+
+    /// The SIP messages SIPp sent and received, in order, each as its text (start line, headers, body;
+    /// lines end in CRLF).
+    pub fn sip_messages(&self) -> Vec<&str> {
+        self.messages
+            .split("\n-----------------------------------------------")
+            .filter_map(|block| {
+                block
+                    .split_once("\n\n")
+                    .map(|(_, msg)| msg.trim_end_matches('\n'))
+            })
+            .filter(|msg| !msg.trim().is_empty())
+            .collect()
     }
 
     /// Panics with the log unless at least one call failed (for negative tests).
