@@ -24,4 +24,4 @@ pub use directory::{
 };
 pub use media::{PlayEnd, RecordEnd};
 pub use registrar::Binding;
-pub use sip::{Destination, IncomingCall, OriginateError, Stats, Telephony};
+pub use sip::{Destination, IncomingCall, OriginateError, Stats, Telephony, TrunkRegistration};

@@ -85,6 +85,20 @@ pub enum OriginateError {
     Sip(String),
 }
 
+/// kefu's registration with a carrier (outbound REGISTER), as last seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrunkRegistration {
+    pub trunk_id: Uuid,
+    pub trunk_name: String,
+    /// Registered right now.
+    pub registered: bool,
+    /// The carrier's last final answer (200, 403, ...), or none when it did not answer.
+    pub last_status: Option<u16>,
+    pub last_attempt: chrono::DateTime<Utc>,
+    /// When the registration runs out (registered) or the next attempt is due (failed).
+    pub expires_at: chrono::DateTime<Utc>,
+}
+
 /// Counters for tests and monitoring: nothing may leak after calls end.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -137,6 +151,7 @@ pub(crate) struct Engine {
     incoming_tx: mpsc::Sender<IncomingCall>,
     prompts: Mutex<HashMap<String, Arc<[i16]>>>,
     trunks: Mutex<Option<(Instant, Arc<Vec<Trunk>>)>>,
+    trunk_registrations: Mutex<HashMap<Uuid, TrunkRegistration>>,
     cancel: CancellationToken,
     local: SocketAddr,
     me: Weak<Engine>,
@@ -243,6 +258,7 @@ impl Telephony {
             incoming_tx,
             prompts: Mutex::new(HashMap::new()),
             trunks: Mutex::new(None),
+            trunk_registrations: Mutex::new(HashMap::new()),
             cancel: cancel.clone(),
             local,
             me: me.clone(),
@@ -254,6 +270,7 @@ impl Telephony {
         tokio::spawn(transactions(engine.clone(), incoming_transactions));
         tokio::spawn(dialog_states(Arc::downgrade(&engine), state_rx));
         tokio::spawn(sweeper(Arc::downgrade(&engine)));
+        tokio::spawn(register_trunks(Arc::downgrade(&engine)));
         tracing::info!(%local, "SIP listening (UDP and TCP)");
         Ok(Telephony {
             engine,
@@ -294,6 +311,19 @@ impl Telephony {
             transactions: e.endpoint.inner.get_stats().running_transactions,
             registrations: e.registrations.lock().all(Utc::now()).len(),
         }
+    }
+
+    /// kefu's registrations with carriers (trunks with `register`).
+    pub fn trunk_registrations(&self) -> Vec<TrunkRegistration> {
+        let mut v: Vec<TrunkRegistration> = self
+            .engine
+            .trunk_registrations
+            .lock()
+            .values()
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| a.trunk_name.cmp(&b.trunk_name));
+        v
     }
 
     /// Sources banned right now for repeated authentication failures.
@@ -378,6 +408,111 @@ async fn sweeper(engine: Weak<Engine>) {
             return;
         }
         engine.registrations.lock().sweep(Utc::now());
+    }
+}
+
+/// Keeps kefu registered with every trunk that asks for it: REGISTER at start, refreshed at half the
+/// granted time, retried every 30 s after a failure; un-REGISTER (expires 0) when a trunk stops asking.
+async fn register_trunks(engine: Weak<Engine>) {
+    let mut clients: HashMap<Uuid, rsipstack::dialog::registration::Registration> = HashMap::new();
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
+        if engine.cancel.is_cancelled() {
+            return;
+        }
+        let trunks = engine.trunks().await;
+        let wanted: Vec<&Trunk> = trunks
+            .iter()
+            .filter(|t| t.enabled && t.register && t.proxy.is_some() && t.username.is_some())
+            .collect();
+        // Trunks that no longer register: forget them (a carrier expires the binding by itself).
+        let gone: Vec<Uuid> = clients
+            .keys()
+            .filter(|id| !wanted.iter().any(|t| t.id == **id))
+            .copied()
+            .collect();
+        for id in gone {
+            clients.remove(&id);
+            engine.trunk_registrations.lock().remove(&id);
+        }
+        for t in wanted {
+            let now = Utc::now();
+            let due = engine
+                .trunk_registrations
+                .lock()
+                .get(&t.id)
+                .is_none_or(|r| {
+                    let remaining = r.expires_at - now;
+                    if r.registered {
+                        remaining < chrono::TimeDelta::seconds((t.register_expires / 2) as i64)
+                    } else {
+                        remaining <= chrono::TimeDelta::zero()
+                    }
+                });
+            if !due {
+                continue;
+            }
+            let client = clients.entry(t.id).or_insert_with(|| {
+                let credential = Credential {
+                    username: t.username.clone().unwrap_or_default(),
+                    password: t.password.clone().unwrap_or_default(),
+                    realm: None,
+                    auth_username: None,
+                };
+                rsipstack::dialog::registration::Registration::new(
+                    engine.endpoint.inner.clone(),
+                    Some(credential),
+                )
+            });
+            let transport = match t.transport {
+                crate::directory::TrunkTransport::Tcp => ";transport=tcp",
+                crate::directory::TrunkTransport::Udp => "",
+            };
+            let server = match Uri::try_from(
+                format!("sip:{}{transport}", t.proxy.as_deref().unwrap_or_default()).as_str(),
+            ) {
+                Ok(u) => u,
+                Err(e) => {
+                    tracing::warn!(trunk = %t.name, error = %e, "trunk proxy is not a SIP address");
+                    continue;
+                }
+            };
+            let result = tokio::time::timeout(
+                Duration::from_secs(32),
+                client.register(server, Some(t.register_expires)),
+            )
+            .await;
+            let status = match &result {
+                Ok(Ok(resp)) => Some(u16::from(resp.status_code.clone())),
+                _ => None,
+            };
+            let registered = status.is_some_and(|s| (200..300).contains(&s));
+            let granted = if registered {
+                client.expires().max(1)
+            } else {
+                30
+            };
+            if registered {
+                tracing::info!(trunk = %t.name, expires = granted, "registered with the carrier");
+            } else {
+                tracing::warn!(trunk = %t.name, ?status, "registering with the carrier failed; retrying in 30 s");
+            }
+            engine.trunk_registrations.lock().insert(
+                t.id,
+                TrunkRegistration {
+                    trunk_id: t.id,
+                    trunk_name: t.name.clone(),
+                    registered,
+                    last_status: status,
+                    last_attempt: now,
+                    expires_at: now + chrono::TimeDelta::seconds(granted as i64),
+                },
+            );
+        }
     }
 }
 

@@ -75,6 +75,11 @@ impl Memory {
         m
     }
 
+    pub fn with_trunk(mut self, trunk: Trunk) -> Memory {
+        self.trunks.push(trunk);
+        self
+    }
+
     /// Waits until `n` call records were written.
     pub async fn wait_records(&self, n: usize) -> Vec<CallRecord> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -135,7 +140,31 @@ pub async fn engine_with(
     routes: &[(&str, Target)],
     tune: impl FnOnce(&mut TelephonyConfig),
 ) -> Engine {
-    let directory = Arc::new(Memory::new(routes));
+    engine_on(Memory::new(routes), tune).await
+}
+
+/// A carrier trunk (no inbound allow-list) reached at `proxy`.
+pub fn carrier(name: &str, proxy: SocketAddr, register: bool) -> Trunk {
+    Trunk {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        enabled: true,
+        allowed_sources: Vec::new(),
+        inbound_username: None,
+        inbound_ha1_md5: None,
+        proxy: Some(proxy.to_string()),
+        transport: TrunkTransport::Udp,
+        username: Some("kefu-trunk".into()),
+        password: Some("secret".into()),
+        register,
+        register_expires: 120,
+        caller_id: Some("057496777".into()),
+        max_channels: None,
+    }
+}
+
+pub async fn engine_on(memory: Memory, tune: impl FnOnce(&mut TelephonyConfig)) -> Engine {
+    let directory = Arc::new(memory);
     let mut cfg = TelephonyConfig::new("127.0.0.1:0".parse().unwrap());
     let (lo, hi) = support::free_rtp_range(200);
     cfg.rtp_ports = (lo, hi);
