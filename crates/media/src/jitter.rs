@@ -126,6 +126,11 @@ impl JitterBuffer {
         self.stats
     }
 
+    /// The ring's size in samples: the buffer's whole memory for audio, fixed at creation.
+    pub fn capacity_samples(&self) -> usize {
+        self.capacity()
+    }
+
     /// Audio buffered ahead of the playout point, in whole frames.
     pub fn buffered_frames(&self) -> usize {
         self.buffered / FRAME

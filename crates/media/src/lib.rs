@@ -16,8 +16,10 @@
 //! - [`sdp`]: audio-only SDP parsing, printing and offer/answer (RFC 4566, RFC 3264).
 //! - [`wav`]: prompt loading (any common WAV, resampled to 8 kHz) and call recording.
 //! - [`silence`]: silence detection for "caller said nothing" and end-of-recording decisions.
+//! - [`fuzzing`]: the properties the fuzz targets check, shared with the stable corpus test.
 
 pub mod dtmf;
+pub mod fuzzing;
 pub mod g711;
 pub mod jitter;
 pub mod mixer;

@@ -626,13 +626,12 @@ pub fn negotiate_answer(
     Err(SdpError::NoCommonCodec(codec_list(prefs)))
 }
 
-/// RTP audio descriptions of an offer with their indexes, enabled ones (port ≠ 0) first.
+/// RTP audio descriptions with their indexes, enabled ones (port ≠ 0) first.
 fn audio_in_answer_order(
-    offer: &SessionDescription,
+    sdp: &SessionDescription,
 ) -> impl Iterator<Item = (usize, &MediaDescription)> + '_ {
     let audio = |enabled: bool| {
-        offer
-            .media
+        sdp.media
             .iter()
             .enumerate()
             .filter(move |(_, m)| m.is_rtp_audio() && (m.port != 0) == enabled)
@@ -694,20 +693,23 @@ pub fn build_answer(
     answer
 }
 
-/// Reads the answer to our offer of `offered`: the first RTP audio stream, with the codec the
-/// answerer put first among those we offered.
+/// Reads the answer to our offer of `offered`: the first enabled RTP audio stream (port ≠ 0; a
+/// disabled one only if there is nothing else) with a codec we offered, taking the one the answerer
+/// put first.
 pub fn read_answer(answer: &SessionDescription, offered: &[Codec]) -> Result<Negotiated, SdpError> {
-    let m = answer
-        .media
-        .iter()
-        .find(|m| m.is_rtp_audio())
-        .ok_or(SdpError::NoAudio)?;
-    let codec = m
-        .formats
-        .iter()
-        .find_map(|&pt| offered.iter().copied().find(|&c| m.format_is(pt, c)))
-        .ok_or_else(|| SdpError::NoCommonCodec(codec_list(offered)))?;
-    negotiated(answer, m, codec)
+    if !answer.media.iter().any(|m| m.is_rtp_audio()) {
+        return Err(SdpError::NoAudio);
+    }
+    for (_, m) in audio_in_answer_order(answer) {
+        let codec = m
+            .formats
+            .iter()
+            .find_map(|&pt| offered.iter().copied().find(|&c| m.format_is(pt, c)));
+        if let Some(codec) = codec {
+            return negotiated(answer, m, codec);
+        }
+    }
+    Err(SdpError::NoCommonCodec(codec_list(offered)))
 }
 
 /// Builds our SDP, for offers and answers alike: one `RTP/AVP` audio stream on `local_ip:port` with

@@ -378,3 +378,19 @@ fn direction_reverse_and_capabilities() {
         assert_eq!(d.sends(), r.receives());
     }
 }
+
+/// Found by the corpus test: our answer to an offer whose first audio stream we refused (port 0)
+/// was unreadable, because `read_answer` looked only at the first audio stream.
+#[test]
+fn read_answer_skips_refused_streams() {
+    let offer_text = "v=0\no=- 1 2 IN IP4 1.2.3.4\nc=IN IP4 1.2.3.4\nm=audio 4000 RTP/AVP 18\nm=audio 4002 RTP/AVP 8\n";
+    let sdp = offer(offer_text);
+    let n = negotiate_answer(&sdp, &[Codec::Pcma]).unwrap();
+    assert_eq!(n.remote, Some("1.2.3.4:4002".parse().unwrap()));
+    let answer = build_answer(&sdp, &n, IpAddr::from([10, 0, 0, 1]), 30_000, 1, 1);
+    assert_eq!(answer.media[0].port, 0);
+    assert_eq!(answer.media[0].formats, [18]);
+    let back = read_answer(&answer, &[Codec::Pcma, Codec::Pcmu]).unwrap();
+    assert_eq!(back.codec, Codec::Pcma);
+    assert_eq!(back.remote, Some("10.0.0.1:30000".parse().unwrap()));
+}

@@ -1,0 +1,4 @@
+#![no_main]
+//! See `kefu_media::fuzzing::sdp_parse` for the properties checked.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kefu_media::fuzzing::sdp_parse(data));
