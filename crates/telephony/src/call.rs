@@ -336,10 +336,8 @@ impl Call {
         for p in prompts {
             loaded.push(engine.prompt(p)?);
         }
-        if interruptible {
-            if let Some(&d) = self.leg.digits.lock().front() {
-                return Ok(PlayEnd::Interrupted(d));
-            }
+        if interruptible && let Some(&d) = self.leg.digits.lock().front() {
+            return Ok(PlayEnd::Interrupted(d));
         }
         let rx = self.leg.media.play(loaded, interruptible);
         let mut ended = self.leg.ended.subscribe();

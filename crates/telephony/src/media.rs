@@ -40,7 +40,7 @@ pub(crate) struct PortPool {
 impl PortPool {
     pub(crate) fn new(lo: u16, hi: u16) -> PortPool {
         let start = lo + (lo % 2);
-        let free: VecDeque<u16> = (start..hi).step_by(2).filter(|p| p + 1 <= hi).collect();
+        let free: VecDeque<u16> = (start..hi).step_by(2).filter(|p| *p < hi).collect();
         PortPool {
             total: free.len(),
             free,
@@ -322,21 +322,21 @@ impl MediaEngine {
             let mut heard = SILENCE;
             st.jitter.pop(&mut heard);
             st.heard = heard;
-            if let Some(det) = st.inband.as_mut() {
-                if let Some(d) = det.push(&heard) {
-                    drop(st);
-                    leg.digit(d);
-                    st = leg.state.lock();
-                }
+            if let Some(det) = st.inband.as_mut()
+                && let Some(d) = det.push(&heard)
+            {
+                drop(st);
+                leg.digit(d);
+                st = leg.state.lock();
             }
-            if !self.media_timeout.is_zero() && !st.media_timeout_reported {
-                if let Some(last) = st.last_rx {
-                    if now.saturating_duration_since(last) > self.media_timeout {
-                        st.media_timeout_reported = true;
-                        drop(st);
-                        leg.emit(MediaEvent::MediaTimeout);
-                    }
-                }
+            if !self.media_timeout.is_zero()
+                && !st.media_timeout_reported
+                && let Some(last) = st.last_rx
+                && now.saturating_duration_since(last) > self.media_timeout
+            {
+                st.media_timeout_reported = true;
+                drop(st);
+                leg.emit(MediaEvent::MediaTimeout);
             }
         }
         // 2: rooms: each member hears the sum of the others.
@@ -367,37 +367,36 @@ impl MediaEngine {
                 st.next_source_frame(&mut pcm);
             }
             st.feed_recorder(&pcm);
-            if st.sending {
-                if let Some(remote) = st.remote {
-                    payload.clear();
-                    g711::encode(st.codec, &pcm, &mut payload);
-                    let header = rtp::RtpHeader {
-                        marker: st.packets_sent == 0,
-                        payload_type: st.codec.payload_type(),
-                        sequence: st.seq,
-                        timestamp: st.timestamp,
+            if st.sending
+                && let Some(remote) = st.remote
+            {
+                payload.clear();
+                g711::encode(st.codec, &pcm, &mut payload);
+                let header = rtp::RtpHeader {
+                    marker: st.packets_sent == 0,
+                    payload_type: st.codec.payload_type(),
+                    sequence: st.seq,
+                    timestamp: st.timestamp,
+                    ssrc: st.ssrc,
+                };
+                rtp::write(&header, &payload, &mut packet);
+                let _ = leg.socket.try_send_to(&packet, remote);
+                st.seq = st.seq.wrapping_add(1);
+                st.packets_sent = st.packets_sent.wrapping_add(1);
+                st.octets_sent = st.octets_sent.wrapping_add(payload.len() as u32);
+                if tick % RTCP_EVERY_TICKS == (leg.port as u64 % RTCP_EVERY_TICKS) {
+                    let sr = rtcp::SenderReport {
                         ssrc: st.ssrc,
+                        ntp_timestamp: ntp_now(),
+                        rtp_timestamp: st.timestamp,
+                        packet_count: st.packets_sent,
+                        octet_count: st.octets_sent,
+                        reports: Vec::new(),
                     };
-                    rtp::write(&header, &payload, &mut packet);
-                    let _ = leg.socket.try_send_to(&packet, remote);
-                    st.seq = st.seq.wrapping_add(1);
-                    st.packets_sent = st.packets_sent.wrapping_add(1);
-                    st.octets_sent = st.octets_sent.wrapping_add(payload.len() as u32);
-                    if tick % RTCP_EVERY_TICKS == (leg.port as u64 % RTCP_EVERY_TICKS) {
-                        let sr = rtcp::SenderReport {
-                            ssrc: st.ssrc,
-                            ntp_timestamp: ntp_now(),
-                            rtp_timestamp: st.timestamp,
-                            packet_count: st.packets_sent,
-                            octet_count: st.octets_sent,
-                            reports: Vec::new(),
-                        };
-                        let mut buf = Vec::new();
-                        rtcp::write_sender_report(&sr, &mut buf);
-                        let rtcp_remote =
-                            SocketAddr::new(remote.ip(), remote.port().wrapping_add(1));
-                        let _ = leg.rtcp.try_send_to(&buf, rtcp_remote);
-                    }
+                    let mut buf = Vec::new();
+                    rtcp::write_sender_report(&sr, &mut buf);
+                    let rtcp_remote = SocketAddr::new(remote.ip(), remote.port().wrapping_add(1));
+                    let _ = leg.rtcp.try_send_to(&buf, rtcp_remote);
                 }
             }
             st.timestamp = st.timestamp.wrapping_add(FRAME_SAMPLES as u32);
@@ -457,10 +456,10 @@ async fn receive(leg: Arc<MediaLeg>) {
 
 impl LegState {
     fn stop_source(&mut self, end: PlayEnd) {
-        if let Source::Play { done, .. } = &mut self.source {
-            if let Some(tx) = done.take() {
-                let _ = tx.send(end);
-            }
+        if let Source::Play { done, .. } = &mut self.source
+            && let Some(tx) = done.take()
+        {
+            let _ = tx.send(end);
         }
         self.source = Source::Silence;
     }
@@ -527,10 +526,10 @@ impl LegState {
         let mut end = None;
         if rec.written >= rec.max_samples {
             end = Some(RecordEnd::MaxLength);
-        } else if let Some((det, limit_ms)) = rec.silence.as_mut() {
-            if det.push(&self.heard) >= *limit_ms {
-                end = Some(RecordEnd::Silence);
-            }
+        } else if let Some((det, limit_ms)) = rec.silence.as_mut()
+            && det.push(&self.heard) >= *limit_ms
+        {
+            end = Some(RecordEnd::Silence);
         }
         if let Some(end) = end {
             self.finish_recording(end);
@@ -611,11 +610,11 @@ impl MediaLeg {
         st.packets_received += 1;
         st.last_rx = Some(Instant::now());
         if Some(h.payload_type) == st.telephone_event {
-            if let Ok(ev) = telephone_event::parse(payload) {
-                if let Some(d) = st.events.on_packet(h.timestamp, &ev) {
-                    drop(st);
-                    self.digit(d);
-                }
+            if let Ok(ev) = telephone_event::parse(payload)
+                && let Some(d) = st.events.on_packet(h.timestamp, &ev)
+            {
+                drop(st);
+                self.digit(d);
             }
         } else if h.payload_type == st.codec.payload_type() {
             st.jitter.push(h.sequence, h.timestamp, payload);

@@ -113,7 +113,7 @@ impl Registrations {
             .get(extension)
             .map(|l| l.iter().filter(|b| b.expires_at > now).cloned().collect())
             .unwrap_or_default();
-        v.sort_by(|a, b| b.registered_at.cmp(&a.registered_at));
+        v.sort_by_key(|b| std::cmp::Reverse(b.registered_at));
         v
     }
 

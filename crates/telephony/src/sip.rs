@@ -587,10 +587,10 @@ impl Engine {
     }
 
     async fn trunks(&self) -> Arc<Vec<Trunk>> {
-        if let Some((at, t)) = self.trunks.lock().as_ref() {
-            if at.elapsed() < TRUNK_CACHE {
-                return t.clone();
-            }
+        if let Some((at, t)) = self.trunks.lock().as_ref()
+            && at.elapsed() < TRUNK_CACHE
+        {
+            return t.clone();
         }
         match self.directory.trunks().await {
             Ok(t) => {
@@ -611,7 +611,7 @@ impl Engine {
 
     async fn on_transaction(self: Arc<Self>, mut tx: Transaction) {
         let Some(src) = source(&tx) else { return };
-        let method = tx.original.method.clone();
+        let method = tx.original.method;
         if method != Method::Ack {
             let trusted_trunk = self.trunks().await.iter().any(|t| t.allows(src.ip()));
             if !trusted_trunk {
@@ -868,31 +868,32 @@ impl Engine {
             return;
         }
         let trunks = self.trunks().await;
-        let caller_kind = if let Some(t) = trunks.iter().find(|t| t.allows(src.ip())) {
-            Caller::Trunk(t.clone())
-        } else {
-            let known = self
-                .registrations
-                .lock()
-                .all(Utc::now())
-                .iter()
-                .any(|b| b.source.ip() == src.ip());
-            if !known {
-                self.auth_failed(
-                    src,
-                    &tx.original
-                        .header_value("From")
-                        .and_then(|f| uri_user(&f))
-                        .unwrap_or_default(),
-                    "INVITE",
-                    "unknown source",
-                );
-                let _ = tx.reply(StatusCode::Forbidden).await;
-                return;
-            }
-            match self.authenticate(&mut tx, src, true).await {
+        // A registered phone is known by the exact address it registered from (a phone may share an IP
+        // with a trusted trunk, e.g. a softphone on the PBX host); then trunks by source; then any phone
+        // registered from the same IP. Everyone else is refused without a challenge.
+        let (phone_here, phone_ip) = {
+            let regs = self.registrations.lock().all(Utc::now());
+            (
+                regs.iter().any(|b| b.source == src),
+                regs.iter().any(|b| b.source.ip() == src.ip()),
+            )
+        };
+        let trunk = trunks.iter().find(|t| t.allows(src.ip()));
+        let caller_kind = match trunk {
+            Some(t) if !phone_here => Caller::Trunk(t.clone()),
+            _ if phone_here || phone_ip => match self.authenticate(&mut tx, src, true).await {
                 Auth::Ok(u) => Caller::Extension(u),
                 Auth::Replied => return,
+            },
+            _ => {
+                let from = tx
+                    .original
+                    .header_value("From")
+                    .and_then(|f| uri_user(&f))
+                    .unwrap_or_default();
+                self.auth_failed(src, &from, "INVITE", "unknown source");
+                let _ = tx.reply(StatusCode::Forbidden).await;
+                return;
             }
         };
         let callee = tx
@@ -1071,7 +1072,7 @@ impl Engine {
     }
 
     fn local_sdp(&self, leg: &Leg, direction: SdpDirection) -> Vec<u8> {
-        let n = leg.sip.negotiated.lock().clone();
+        let n = *leg.sip.negotiated.lock();
         let codecs: Vec<Codec> = match &n {
             Some(n) => vec![n.codec],
             None => CODECS.to_vec(),
@@ -1321,7 +1322,7 @@ impl Engine {
                     .filter(|b| !b.trim().is_empty())
                     .map(sdp::parse);
                 let negotiated = match parsed {
-                    None => leg.sip.negotiated.lock().clone(),
+                    None => *leg.sip.negotiated.lock(),
                     Some(Ok(offer)) => match sdp::negotiate_answer(&offer, CODECS) {
                         Ok(n) => Some(n),
                         Err(_) => {
@@ -1340,7 +1341,7 @@ impl Engine {
                 };
                 let held = matches!(n.direction, SdpDirection::RecvOnly | SdpDirection::Inactive)
                     || n.remote.is_none();
-                *leg.sip.negotiated.lock() = Some(n.clone());
+                *leg.sip.negotiated.lock() = Some(n);
                 let body = self.local_sdp(&leg, n.direction);
                 leg.media.apply(&n);
                 let was_held = std::mem::replace(&mut leg.status.lock().held_by_peer, held);
@@ -1384,15 +1385,14 @@ impl Engine {
                 if let Some(leg) = self.leg_for(&id) {
                     // SIP INFO DTMF (application/dtmf-relay: "Signal=5").
                     let body = String::from_utf8_lossy(&req.body);
-                    if let Some(sig) = body.lines().find_map(|l| l.trim().strip_prefix("Signal=")) {
-                        if let Some(d) = sig
+                    if let Some(sig) = body.lines().find_map(|l| l.trim().strip_prefix("Signal="))
+                        && let Some(d) = sig
                             .trim()
                             .chars()
                             .next()
                             .filter(|c| c.is_ascii_digit() || "*#ABCD".contains(*c))
-                        {
-                            leg.push_digit(d);
-                        }
+                    {
+                        leg.push_digit(d);
                     }
                 }
             }
@@ -1434,12 +1434,11 @@ impl Engine {
         };
         let destination = match uri_user(&target) {
             Some(user)
-                if self
+                if !self
                     .registrations
                     .lock()
                     .lookup(&user, Utc::now())
-                    .first()
-                    .is_some() =>
+                    .is_empty() =>
             {
                 Destination::Extension(user)
             }
@@ -1726,11 +1725,15 @@ impl Engine {
     }
 }
 
-/// Ends both legs of a pair when either ends, and closes their room.
+/// Ends both legs of a pair when either ends, and closes their room. A leg moved to another room in
+/// the meantime (a transfer) is left alone.
 pub(crate) async fn follow(a: Call, b: Call, room: Room) {
-    tokio::select! {
-        _ = a.wait_ended() => { let _ = b.hangup().await; }
-        _ = b.wait_ended() => { let _ = a.hangup().await; }
+    let other = tokio::select! {
+        _ = a.wait_ended() => b,
+        _ = b.wait_ended() => a,
+    };
+    if other.leg.status.lock().room == Some(room.id()) {
+        let _ = other.hangup().await;
     }
     room.close();
 }

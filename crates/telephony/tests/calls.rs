@@ -168,11 +168,11 @@ async fn reinvite_hold_and_resume_are_events() {
     let held = seen
         .iter()
         .position(|e| *e == CallEvent::Held { by_us: false })
-        .expect(&format!("held: {seen:?}"));
+        .unwrap_or_else(|| panic!("held: {seen:?}"));
     let resumed = seen
         .iter()
         .position(|e| *e == CallEvent::Resumed { by_us: false })
-        .expect(&format!("resumed: {seen:?}"));
+        .unwrap_or_else(|| panic!("resumed: {seen:?}"));
     assert!(held < resumed);
 }
 

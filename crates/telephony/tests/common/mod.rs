@@ -34,7 +34,7 @@ pub struct Memory {
 impl Memory {
     pub fn new(routes: &[(&str, Target)]) -> Memory {
         let mut m = Memory::default();
-        for n in ["8001", "8002"] {
+        for n in ["8001", "8002", "8003"] {
             m.extensions.insert(
                 n.into(),
                 ExtensionAuth {
