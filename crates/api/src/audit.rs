@@ -43,7 +43,7 @@ pub struct AuditParams {
     pub per_page: Option<u64>,
 }
 
-fn instant(field: &str, s: &str, end_of_day: bool) -> ApiResult<DateTime<Utc>> {
+pub(crate) fn instant(field: &str, s: &str, end_of_day: bool) -> ApiResult<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }

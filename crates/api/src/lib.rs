@@ -9,13 +9,15 @@
 pub mod access;
 mod audit;
 pub mod auth;
+mod calls;
 mod customers;
 pub mod imports;
 mod org;
 pub mod problem;
+pub mod telephony;
 mod web;
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -40,6 +42,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use crate::customers::{CustomerInput, parse_customer};
 use crate::problem::{ApiError, ApiResult};
+pub use crate::telephony::{ActiveCallView, LiveTelephony, RegistrationView, digest_secrets};
 
 /// Deployment settings the API needs.
 #[derive(Debug, Clone)]
@@ -54,6 +57,9 @@ pub struct Settings {
     pub max_json_bytes: usize,
     pub max_import_bytes: usize,
     pub login_throttle: ThrottlePolicy,
+    /// The SIP digest realm: extension and trunk passwords are stored as hashes of
+    /// `username:realm:password`, so changing it needs every SIP password set again.
+    pub sip_realm: String,
 }
 
 impl Default for Settings {
@@ -66,6 +72,7 @@ impl Default for Settings {
             max_json_bytes: 256 * 1024,
             max_import_bytes: 200 * 1024 * 1024,
             login_throttle: ThrottlePolicy::default(),
+            sip_realm: "kefu".into(),
         }
     }
 }
@@ -77,6 +84,8 @@ pub struct AppState {
     throttle: Arc<Mutex<LoginThrottle>>,
     imports: Arc<imports::RunningImports>,
     dummy_hash: String,
+    /// The running SIP engine, once the binary has plugged it in; shared by every clone of the state.
+    telephony: Arc<RwLock<Option<Arc<dyn LiveTelephony>>>>,
 }
 
 impl AppState {
@@ -89,7 +98,25 @@ impl AppState {
             settings: Arc::new(settings),
             imports: Arc::default(),
             dummy_hash: auth::hash_password("kefu-dummy-password-for-timing"),
+            telephony: Arc::default(),
         }
+    }
+
+    /// The state with the running SIP engine plugged in (registrations, live calls).
+    pub fn with_telephony(self, engine: Arc<dyn LiveTelephony>) -> AppState {
+        self.set_telephony(engine);
+        self
+    }
+
+    /// Plugs in (or replaces) the SIP engine; seen at once by every clone of this state, so it can
+    /// happen after the router is built.
+    pub fn set_telephony(&self, engine: Arc<dyn LiveTelephony>) {
+        *self.telephony.write().expect("telephony lock") = Some(engine);
+    }
+
+    /// The SIP engine, if one is running.
+    pub fn telephony(&self) -> Option<Arc<dyn LiveTelephony>> {
+        self.telephony.read().expect("telephony lock").clone()
     }
 
     /// Today in the deployment's time zone.
@@ -153,13 +180,15 @@ pub(crate) fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "kefu API", description = "kefu 客服 contact-center platform: organization, users, customers, billing data, imports and audit. Sign in with POST /api/v1/auth/login, then send the session cookie or `Authorization: Bearer <token>`. Errors are RFC 9457 application/problem+json."),
+    info(title = "kefu API", description = "kefu 客服 contact-center platform: organization, users, customers, billing data, imports, audit, telephony configuration and call records. Sign in with POST /api/v1/auth/login, then send the session cookie or `Authorization: Bearer <token>`. Errors are RFC 9457 application/problem+json."),
     tags(
         (name = "auth", description = "Sign-in, own account, API tokens"),
         (name = "organization", description = "Units (departments and sites), roles, users"),
         (name = "customers", description = "Customers, caller-ID lookup, bills and payments"),
         (name = "imports", description = "Importing billing-system files"),
         (name = "audit", description = "The audit log"),
+        (name = "telephony", description = "Extensions (phones), SIP trunks, called-number routes, registrations"),
+        (name = "calls", description = "Call records and calls in progress"),
     ),
     modifiers(&SecuritySchemes),
     components(schemas(problem::Problem))
@@ -210,6 +239,32 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
         .routes(routes!(customers::record_payment))
         .routes(routes!(imports::get))
         .routes(routes!(audit::list))
+        .routes(routes!(
+            telephony::list_extensions,
+            telephony::create_extension
+        ))
+        .routes(routes!(
+            telephony::get_extension,
+            telephony::update_extension,
+            telephony::delete_extension
+        ))
+        .routes(routes!(telephony::set_extension_password))
+        .routes(routes!(telephony::list_trunks, telephony::create_trunk))
+        .routes(routes!(
+            telephony::get_trunk,
+            telephony::update_trunk,
+            telephony::delete_trunk
+        ))
+        .routes(routes!(telephony::list_routes, telephony::create_route))
+        .routes(routes!(
+            telephony::get_route,
+            telephony::update_route,
+            telephony::delete_route
+        ))
+        .routes(routes!(telephony::registrations))
+        .routes(routes!(calls::list))
+        .routes(routes!(telephony::active_calls))
+        .routes(routes!(calls::get))
         .layer(DefaultBodyLimit::max(settings.max_json_bytes))
         .merge(uploads)
 }

@@ -71,6 +71,86 @@ fn oversize(base: &Value) -> Body {
     ))
 }
 
+/// The same syntax and content-type faults for any JSON endpoint, given a valid body for it.
+fn syntax_faults(cases: &mut Vec<Case>, m: Method, path: &str, valid: &Value) {
+    let path = path.to_string();
+    let text = valid.to_string();
+    let mut half = text.len() / 2;
+    while !text.is_char_boundary(half) {
+        half -= 1;
+    }
+    let cut = &text[..half];
+    cases.push(case(
+        m.clone(),
+        &path,
+        raw("application/json", cut),
+        400,
+        "bad-request",
+    ));
+    cases.push(case(
+        m.clone(),
+        &path,
+        raw("application/json", ""),
+        400,
+        "bad-request",
+    ));
+    cases.push(case(
+        m.clone(),
+        &path,
+        raw("application/json", &format!("{text} {{}}")),
+        400,
+        "bad-request",
+    ));
+    cases.push(case(
+        m.clone(),
+        &path,
+        raw("application/json", "{'single': 'quotes'}"),
+        400,
+        "bad-request",
+    ));
+    cases.push(case(
+        m.clone(),
+        &path,
+        Body::Raw("application/json", b"{\"\xff\xfe\": 1}".to_vec()),
+        400,
+        "bad-request",
+    ));
+    cases.push(case(
+        m.clone(),
+        &path,
+        raw("text/plain", &text),
+        415,
+        "unsupported-media-type",
+    ));
+    cases.push(case(
+        m.clone(),
+        &path,
+        raw("application/x-www-form-urlencoded", "name=x"),
+        415,
+        "unsupported-media-type",
+    ));
+    cases.push(case(
+        m.clone(),
+        &path,
+        Body::None,
+        415,
+        "unsupported-media-type",
+    ));
+    cases.push(case(m.clone(), &path, oversize(valid), 413, "too-large"));
+    cases.push(json_case(
+        m.clone(),
+        &path,
+        with(valid, "foo", Some(json!(1))),
+        "foo",
+    ));
+    // Not an object: refused, even an array holding the fields in order.
+    let positional: Vec<Value> = valid.as_object().unwrap().values().cloned().collect();
+    cases.push(json_case(m.clone(), &path, json!(positional), "body"));
+    cases.push(json_case(m.clone(), &path, json!([valid]), "body"));
+    cases.push(json_case(m.clone(), &path, json!("text"), "body"));
+    cases.push(json_case(m.clone(), &path, Value::Null, "body"));
+}
+
 /// Every write endpoint's bad bodies: (method, path, a valid body) and what to break in it.
 fn body_cases(customer: &str, other_customer_no: &str, unit: &str, user_id: &str) -> Vec<Case> {
     use Method as M;
@@ -92,81 +172,7 @@ fn body_cases(customer: &str, other_customer_no: &str, unit: &str, user_id: &str
         (M::POST, payments.clone(), pay.clone()),
         (M::POST, "/api/v1/units".to_string(), unit_body.clone()),
     ] {
-        let text = valid.to_string();
-        let mut half = text.len() / 2;
-        while !text.is_char_boundary(half) {
-            half -= 1;
-        }
-        let cut = &text[..half];
-        cases.push(case(
-            m.clone(),
-            &path,
-            raw("application/json", cut),
-            400,
-            "bad-request",
-        ));
-        cases.push(case(
-            m.clone(),
-            &path,
-            raw("application/json", ""),
-            400,
-            "bad-request",
-        ));
-        cases.push(case(
-            m.clone(),
-            &path,
-            raw("application/json", &format!("{text} {{}}")),
-            400,
-            "bad-request",
-        ));
-        cases.push(case(
-            m.clone(),
-            &path,
-            raw("application/json", "{'single': 'quotes'}"),
-            400,
-            "bad-request",
-        ));
-        cases.push(case(
-            m.clone(),
-            &path,
-            Body::Raw("application/json", b"{\"\xff\xfe\": 1}".to_vec()),
-            400,
-            "bad-request",
-        ));
-        cases.push(case(
-            m.clone(),
-            &path,
-            raw("text/plain", &text),
-            415,
-            "unsupported-media-type",
-        ));
-        cases.push(case(
-            m.clone(),
-            &path,
-            raw("application/x-www-form-urlencoded", "name=x"),
-            415,
-            "unsupported-media-type",
-        ));
-        cases.push(case(
-            m.clone(),
-            &path,
-            Body::None,
-            415,
-            "unsupported-media-type",
-        ));
-        cases.push(case(m.clone(), &path, oversize(&valid), 413, "too-large"));
-        cases.push(json_case(
-            m.clone(),
-            &path,
-            with(&valid, "foo", Some(json!(1))),
-            "foo",
-        ));
-        // Not an object: refused, even an array holding the fields in order.
-        let positional: Vec<Value> = valid.as_object().unwrap().values().cloned().collect();
-        cases.push(json_case(m.clone(), &path, json!(positional), "body"));
-        cases.push(json_case(m.clone(), &path, json!([valid]), "body"));
-        cases.push(json_case(m.clone(), &path, json!("text"), "body"));
-        cases.push(json_case(m.clone(), &path, Value::Null, "body"));
+        syntax_faults(&mut cases, m, &path, &valid);
     }
 
     // POST /customers
@@ -367,6 +373,342 @@ fn body_cases(customer: &str, other_customer_no: &str, unit: &str, user_id: &str
     cases
 }
 
+/// Telephony configuration: extensions, trunks, routes. `ext`, `trunk` and `route` are the demo's.
+fn telephony_cases(ext: &str, trunk: &str, route: &str, unit: &str, user_id: &str) -> Vec<Case> {
+    use Method as M;
+    let mut cases = Vec::new();
+    let nobody = uuid::Uuid::now_v7();
+    let extension = json!({"number": "8009", "display_name": "新分机", "user_id": user_id, "password": "Phone-8009x"});
+    let ext_path = format!("/api/v1/extensions/{ext}");
+    let ext_password = format!("{ext_path}/password");
+    let trunk_body =
+        json!({"name": "新中继", "kind": "carrier", "allowed_sources": ["203.0.113.7"]});
+    let trunk_path = format!("/api/v1/trunks/{trunk}");
+    let route_body = json!({"number": "96779", "target": {"kind": "flow", "name": "main"}});
+    let route_path = format!("/api/v1/routes/{route}");
+    for (m, path, valid) in [
+        (M::POST, "/api/v1/extensions".to_string(), extension.clone()),
+        (M::PATCH, ext_path.clone(), json!({"display_name": "x"})),
+        (
+            M::POST,
+            ext_password.clone(),
+            json!({"password": "Phone-8009x"}),
+        ),
+        (M::POST, "/api/v1/trunks".to_string(), trunk_body.clone()),
+        (M::PATCH, trunk_path.clone(), json!({"enabled": false})),
+        (M::POST, "/api/v1/routes".to_string(), route_body.clone()),
+        (M::PATCH, route_path.clone(), json!({"description": "x"})),
+    ] {
+        syntax_faults(&mut cases, m, &path, &valid);
+    }
+
+    // POST /extensions
+    let p = "/api/v1/extensions";
+    for (key, value, field) in [
+        ("number", None, "number"),
+        ("number", Some(json!("1")), "number"),
+        ("number", Some(json!("80a1")), "number"),
+        ("number", Some(json!("123456789")), "number"),
+        ("number", Some(json!(8009)), "number"),
+        ("display_name", None, "display_name"),
+        ("display_name", Some(long(41)), "display_name"),
+        ("display_name", Some(json!("  ")), "display_name"),
+        ("user_id", Some(json!("xyz")), "user_id"),
+        ("user_id", Some(json!(nobody)), "user_id"),
+        ("user_id", Some(Value::Null), "user_id"),
+        ("user_id", None, "user_id"),
+        ("unit_id", Some(json!(unit)), "unit_id"),
+        ("password", None, "password"),
+        ("password", Some(json!("short1")), "password"),
+        ("password", Some(json!("p".repeat(65))), "password"),
+        ("password", Some(json!("bell\u{7}pass1")), "password"),
+        ("password", Some(json!(12345678)), "password"),
+        ("enabled", Some(json!("yes")), "enabled"),
+    ] {
+        cases.push(json_case(M::POST, p, with(&extension, key, value), field));
+    }
+    cases.push(json_case(
+        M::POST,
+        p,
+        json!({"number": "80098009", "display_name": "x", "user_id": user_id, "password": "80098009"}),
+        "password",
+    ));
+    cases.push(json_case(
+        M::POST,
+        p,
+        json!({"number": "8009", "display_name": "x", "unit_id": nobody, "password": "Phone-8009x"}),
+        "unit_id",
+    ));
+    cases.push(case(
+        M::POST,
+        p,
+        Body::Json(with(&extension, "number", Some(json!("8001")))),
+        409,
+        "conflict",
+    ));
+
+    // PATCH /extensions/{id}, POST /extensions/{id}/password
+    for (body, field) in [
+        (json!({"number": "1"}), "number"),
+        (json!({"number": 8009}), "number"),
+        (json!({"number": "8009"}), "password"),
+        (json!({"number": null}), "number"),
+        (json!({"display_name": null}), "display_name"),
+        (json!({"display_name": long(41)}), "display_name"),
+        (json!({"enabled": null}), "enabled"),
+        (json!({"user_id": null}), "user_id"),
+        (json!({"user_id": nobody}), "user_id"),
+        (json!({"unit_id": nobody}), "unit_id"),
+        (json!({"user_id": user_id, "unit_id": unit}), "unit_id"),
+        (json!({"password": "short"}), "password"),
+        (json!({"password": null}), "password"),
+    ] {
+        cases.push(json_case(M::PATCH, &ext_path, body, field));
+    }
+    cases.push(case(
+        M::PATCH,
+        &ext_path,
+        Body::Json(json!({"number": "8001", "password": "Phone-8001x"})),
+        409,
+        "conflict",
+    ));
+    for (body, field) in [
+        (json!({}), "password"),
+        (json!({"password": "short"}), "password"),
+        (json!({"password": 12345678}), "password"),
+        (json!({"password": "p".repeat(65)}), "password"),
+    ] {
+        cases.push(json_case(M::POST, &ext_password, body, field));
+    }
+
+    // POST /trunks
+    let p = "/api/v1/trunks";
+    let too_many: Vec<String> = (0..101).map(|i| format!("10.0.{i}.0/24")).collect();
+    for (key, value, field) in [
+        ("name", None, "name"),
+        ("name", Some(json!("")), "name"),
+        ("name", Some(long(65)), "name"),
+        ("kind", None, "kind"),
+        ("kind", Some(json!("sip")), "kind"),
+        ("enabled", Some(json!(1)), "enabled"),
+        (
+            "allowed_sources",
+            Some(json!("203.0.113.7")),
+            "allowed_sources",
+        ),
+        (
+            "allowed_sources",
+            Some(json!(["localhost"])),
+            "allowed_sources[0]",
+        ),
+        (
+            "allowed_sources",
+            Some(json!(["10.0.0.1", "10.0.0.0/33"])),
+            "allowed_sources[1]",
+        ),
+        (
+            "allowed_sources",
+            Some(json!(["10.20.1.1/16"])),
+            "allowed_sources[0]",
+        ),
+        ("allowed_sources", Some(json!([1])), "allowed_sources[0]"),
+        ("allowed_sources", Some(json!(too_many)), "allowed_sources"),
+        (
+            "inbound_username",
+            Some(json!("ctc-in")),
+            "inbound_password",
+        ),
+        (
+            "inbound_password",
+            Some(json!("Inbound-1x")),
+            "inbound_username",
+        ),
+        ("proxy", Some(json!("host:0")), "proxy"),
+        ("proxy", Some(json!("bad host")), "proxy"),
+        ("proxy", Some(json!("2001:db8::1")), "proxy"),
+        ("transport", Some(json!("tls")), "transport"),
+        ("username", Some(json!("a:b")), "username"),
+        ("password", Some(json!("secret")), "username"),
+        ("register", Some(json!("yes")), "register"),
+        ("register_expires", Some(json!(59)), "register_expires"),
+        ("register_expires", Some(json!(3601)), "register_expires"),
+        ("register_expires", Some(json!(-1)), "register_expires"),
+        ("register_expires", Some(json!("600")), "register_expires"),
+        ("caller_id", Some(json!("abc")), "caller_id"),
+        ("caller_id", Some(json!("+12")), "caller_id"),
+        ("max_channels", Some(json!(0)), "max_channels"),
+        ("max_channels", Some(json!(10_001)), "max_channels"),
+        ("max_channels", Some(json!(1.5)), "max_channels"),
+    ] {
+        cases.push(json_case(M::POST, p, with(&trunk_body, key, value), field));
+    }
+    let full = |extra: Value| {
+        let mut b = trunk_body.clone();
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        b
+    };
+    for (extra, field) in [
+        (
+            json!({"inbound_username": "a b", "inbound_password": "Inbound-1x"}),
+            "inbound_username",
+        ),
+        (
+            json!({"inbound_username": "ctc-in", "inbound_password": "short"}),
+            "inbound_password",
+        ),
+        (
+            json!({"inbound_username": "ctc-in-1", "inbound_password": "ctc-in-1"}),
+            "inbound_password",
+        ),
+        (json!({"username": "u1", "password": ""}), "password"),
+        (
+            json!({"username": "u1", "password": "p".repeat(129)}),
+            "password",
+        ),
+        (
+            json!({"proxy": "sip.example", "username": "u1", "register": true}),
+            "password",
+        ),
+        (
+            json!({"proxy": "sip.example", "password": "p1", "register": true}),
+            "username",
+        ),
+        (
+            json!({"username": "u1", "password": "p1", "register": true}),
+            "proxy",
+        ),
+    ] {
+        cases.push(json_case(M::POST, p, full(extra), field));
+    }
+    cases.push(case(
+        M::POST,
+        p,
+        Body::Json(with(&trunk_body, "name", Some(json!("本地测试中继")))),
+        409,
+        "conflict",
+    ));
+
+    // PATCH /trunks/{id} (the demo trunk: no proxy, username or password, no inbound digest)
+    for (body, field) in [
+        (json!({"name": null}), "name"),
+        (json!({"name": long(65)}), "name"),
+        (json!({"kind": null}), "kind"),
+        (json!({"kind": "sip"}), "kind"),
+        (json!({"enabled": null}), "enabled"),
+        (json!({"allowed_sources": null}), "allowed_sources"),
+        (json!({"allowed_sources": ["x"]}), "allowed_sources[0]"),
+        (json!({"transport": null}), "transport"),
+        (json!({"transport": "sctp"}), "transport"),
+        (json!({"register": null}), "register"),
+        (json!({"register_expires": null}), "register_expires"),
+        (json!({"register_expires": 10}), "register_expires"),
+        (json!({"password": "secret"}), "username"),
+        (
+            json!({"inbound_password": "Inbound-1x"}),
+            "inbound_username",
+        ),
+        (json!({"inbound_username": "ctc-in"}), "inbound_password"),
+        (
+            json!({"inbound_username": null, "inbound_password": "Inbound-1x"}),
+            "inbound_password",
+        ),
+        (json!({"proxy": "bad host"}), "proxy"),
+        (json!({"caller_id": "x"}), "caller_id"),
+        (json!({"max_channels": 0}), "max_channels"),
+        (
+            json!({"proxy": "sip.example", "username": "u1", "register": true}),
+            "password",
+        ),
+    ] {
+        cases.push(json_case(M::PATCH, &trunk_path, body, field));
+    }
+
+    // POST /routes
+    let p = "/api/v1/routes";
+    for (key, value, field) in [
+        ("number", None, "number"),
+        ("number", Some(json!("12")), "number"),
+        ("number", Some(json!("96-777")), "number"),
+        ("number", Some(json!(96779)), "number"),
+        ("target", None, "target"),
+        ("target", Some(json!("flow:main")), "target"),
+        (
+            "target",
+            Some(json!({"kind": "voicemail", "name": "x"})),
+            "target.kind",
+        ),
+        ("target", Some(json!({"name": "main"})), "target.kind"),
+        ("target", Some(json!({"kind": "flow"})), "target.name"),
+        (
+            "target",
+            Some(json!({"kind": "flow", "name": "Main"})),
+            "target.name",
+        ),
+        (
+            "target",
+            Some(json!({"kind": "flow", "name": "x".repeat(65)})),
+            "target.name",
+        ),
+        (
+            "target",
+            Some(json!({"kind": "extension", "number": "x"})),
+            "target.number",
+        ),
+        (
+            "target",
+            Some(json!({"kind": "extension", "number": "8999"})),
+            "target.number",
+        ),
+        (
+            "target",
+            Some(json!({"kind": "extension", "name": "main"})),
+            "target.name",
+        ),
+        (
+            "target",
+            Some(json!({"kind": "flow", "name": "main", "number": "8001"})),
+            "target.number",
+        ),
+        (
+            "target",
+            Some(json!({"kind": "flow", "name": "main", "color": 1})),
+            "target.color",
+        ),
+        ("trunk_id", Some(json!(nobody)), "trunk_id"),
+        ("trunk_id", Some(json!("abc")), "trunk_id"),
+        ("description", Some(long(201)), "description"),
+    ] {
+        cases.push(json_case(M::POST, p, with(&route_body, key, value), field));
+    }
+    cases.push(case(
+        M::POST,
+        p,
+        Body::Json(with(&route_body, "number", Some(json!("96777")))),
+        409,
+        "conflict",
+    ));
+
+    // PATCH /routes/{id}
+    for (body, field) in [
+        (json!({"number": null}), "number"),
+        (json!({"number": "1"}), "number"),
+        (json!({"target": null}), "target"),
+        (json!({"target": {"kind": "queue"}}), "target.name"),
+        (
+            json!({"target": {"kind": "extension", "number": "8999"}}),
+            "target.number",
+        ),
+        (json!({"trunk_id": nobody}), "trunk_id"),
+        (json!({"trunk_id": 5}), "trunk_id"),
+        (json!({"description": long(201)}), "description"),
+    ] {
+        cases.push(json_case(M::PATCH, &route_path, body, field));
+    }
+    cases
+}
+
 fn query_and_path_cases() -> Vec<Case> {
     use Method as M;
     let get = |path: &str, status: u16, expect: &'static str| {
@@ -395,6 +737,23 @@ fn query_and_path_cases() -> Vec<Case> {
         get("/api/v1/audit?to=2026-13-40", 422, "to"),
         get("/api/v1/audit?page=abc", 422, "page"),
         get("/api/v1/imports?per_page=1000", 422, "per_page"),
+        get("/api/v1/calls?per_page=1000", 422, "per_page"),
+        get("/api/v1/calls?page=0", 422, "page"),
+        get("/api/v1/calls?foo=1", 422, "foo"),
+        get("/api/v1/calls?direction=sideways", 422, "direction"),
+        get("/api/v1/calls?disposition=maybe", 422, "disposition"),
+        get("/api/v1/calls?from=yesterday", 422, "from"),
+        get("/api/v1/calls?to=2026-13-01", 422, "to"),
+        get("/api/v1/calls?from=2026-11-27&to=2026-11-25", 422, "to"),
+        get("/api/v1/calls?trunk_id=xyz", 422, "trunk_id"),
+        get("/api/v1/calls?call_uuid=1", 422, "call_uuid"),
+        get("/api/v1/calls?caller=a%20b", 422, "caller"),
+        get("/api/v1/calls?callee=%E5%91%BC", 422, "callee"),
+        get(
+            &format!("/api/v1/calls?number={}", "1".repeat(65)),
+            422,
+            "number",
+        ),
         case(
             M::POST,
             "/api/v1/imports?kind=furniture",
@@ -452,13 +811,72 @@ fn query_and_path_cases() -> Vec<Case> {
         ),
         (M::GET, "/api/v1/imports/xyz", Body::None),
         (M::DELETE, "/api/v1/tokens/xyz", Body::None),
+        (M::GET, "/api/v1/extensions/xyz", Body::None),
+        (
+            M::PATCH,
+            "/api/v1/extensions/xyz",
+            Body::Json(json!({"enabled": false})),
+        ),
+        (M::DELETE, "/api/v1/extensions/xyz", Body::None),
+        (
+            M::POST,
+            "/api/v1/extensions/xyz/password",
+            Body::Json(json!({"password": "Phone-8009x"})),
+        ),
+        (M::GET, "/api/v1/trunks/xyz", Body::None),
+        (
+            M::PATCH,
+            "/api/v1/trunks/xyz",
+            Body::Json(json!({"enabled": false})),
+        ),
+        (M::DELETE, "/api/v1/trunks/xyz", Body::None),
+        (M::GET, "/api/v1/routes/xyz", Body::None),
+        (
+            M::PATCH,
+            "/api/v1/routes/xyz",
+            Body::Json(json!({"description": "x"})),
+        ),
+        (M::DELETE, "/api/v1/routes/xyz", Body::None),
+        (M::GET, "/api/v1/calls/xyz", Body::None),
     ] {
         cases.push(case(m, path, body, 404, "not-found"));
     }
     let unknown = uuid::Uuid::now_v7();
-    for path in ["customers", "users", "imports"] {
+    for path in [
+        "customers",
+        "users",
+        "imports",
+        "extensions",
+        "trunks",
+        "routes",
+        "calls",
+    ] {
         cases.push(get(&format!("/api/v1/{path}/{unknown}"), 404, "not-found"));
     }
+    for (m, path, body) in [
+        (M::PATCH, "extensions", Some(json!({"enabled": false}))),
+        (M::PATCH, "trunks", Some(json!({"enabled": false}))),
+        (M::PATCH, "routes", Some(json!({"description": "x"}))),
+        (M::DELETE, "extensions", None),
+        (M::DELETE, "trunks", None),
+        (M::DELETE, "routes", None),
+    ] {
+        let body = body.map(Body::Json).unwrap_or(Body::None);
+        cases.push(case(
+            m,
+            &format!("/api/v1/{path}/{unknown}"),
+            body,
+            404,
+            "not-found",
+        ));
+    }
+    cases.push(case(
+        M::POST,
+        &format!("/api/v1/extensions/{unknown}/password"),
+        Body::Json(json!({"password": "Phone-8009x"})),
+        404,
+        "not-found",
+    ));
     cases.push(case(
         M::PATCH,
         &format!("/api/v1/customers/{unknown}"),
@@ -549,7 +967,31 @@ pub(crate) async fn every_bad_request_is_a_problem_naming_the_field_and_writes_n
     let customers = app.customer_count().await;
     let audit = app.audit_total().await;
 
+    let ext = app.store.extension_auth("8101").await.unwrap().unwrap().id;
+    let trunk = app.store.trunks().await.unwrap()[0].id;
+    let route = app
+        .store
+        .route_for_number("96777")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let telephony_before = (
+        app.get(&admin, "/api/v1/extensions").await,
+        app.get(&admin, "/api/v1/trunks").await,
+        app.get(&admin, "/api/v1/routes").await,
+        app.store.trunks_for_runtime().await.unwrap(),
+        app.store.extension_auth("8101").await.unwrap(),
+    );
+
     let mut cases = body_cases(&customer, &other_no, &unit, &user_id);
+    cases.extend(telephony_cases(
+        &ext.to_string(),
+        &trunk.to_string(),
+        &route.to_string(),
+        &unit,
+        &user_id,
+    ));
     cases.extend(query_and_path_cases());
     assert!(cases.len() > 150, "{} cases", cases.len());
     let mut failures = Vec::new();
@@ -577,6 +1019,17 @@ pub(crate) async fn every_bad_request_is_a_problem_naming_the_field_and_writes_n
         .get(&admin, &format!("/api/v1/customers/{customer}"))
         .await;
     assert_eq!(before_detail, after_detail, "the patched customer changed");
+    let telephony_after = (
+        app.get(&admin, "/api/v1/extensions").await,
+        app.get(&admin, "/api/v1/trunks").await,
+        app.get(&admin, "/api/v1/routes").await,
+        app.store.trunks_for_runtime().await.unwrap(),
+        app.store.extension_auth("8101").await.unwrap(),
+    );
+    assert!(
+        telephony_before == telephony_after,
+        "the telephony configuration changed"
+    );
 }
 
 // Regression tests, one per bug the table found.

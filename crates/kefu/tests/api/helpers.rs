@@ -26,9 +26,21 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, settings: kefu_api::Settings) -> TestApp {
+        TestApp::spawn_full(backend, settings, None).await
+    }
+
+    /// With a SIP engine (a fake, in tests) plugged in, or none.
+    pub async fn spawn_full(
+        backend: Backend,
+        settings: kefu_api::Settings,
+        telephony: Option<std::sync::Arc<dyn kefu_api::LiveTelephony>>,
+    ) -> TestApp {
         let db = TestDatabase::new(backend).await;
         let store = Store::connect(&db.url).await.expect("connect");
-        let state = kefu_api::AppState::new(store.clone(), settings);
+        let mut state = kefu_api::AppState::new(store.clone(), settings);
+        if let Some(t) = telephony {
+            state = state.with_telephony(t);
+        }
         kefu::seed::demo(&store, state.today(), CUSTOMERS)
             .await
             .expect("seed demo");

@@ -8,4 +8,5 @@ mod imports;
 mod ops;
 mod permissions;
 mod postgres;
+mod telephony;
 mod users;

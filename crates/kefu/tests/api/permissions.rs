@@ -9,6 +9,11 @@ use reqwest::{Method, StatusCode};
 use crate::helpers::*;
 
 const ALL: &[&str] = &["admin", "supervisor", "agent", "site", "auditor"];
+/// Telephony configuration and the live view: watched by supervisors, changed by the administrator.
+const TELEPHONY_READ: &[&str] = &["admin", "supervisor"];
+const ADMIN: &[&str] = &["admin"];
+/// Call records: everyone in the contact center and the auditor; not the remote sites.
+const CALLS: &[&str] = &["admin", "supervisor", "agent", "auditor"];
 
 /// (method, path, who may call it). `None`: public.
 const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
@@ -70,6 +75,26 @@ const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
         Some(&["admin", "supervisor", "auditor"]),
     ),
     ("GET", "/api/v1/audit", Some(&["admin", "auditor"])),
+    ("GET", "/api/v1/extensions", Some(TELEPHONY_READ)),
+    ("POST", "/api/v1/extensions", Some(ADMIN)),
+    ("GET", "/api/v1/extensions/{id}", Some(TELEPHONY_READ)),
+    ("PATCH", "/api/v1/extensions/{id}", Some(ADMIN)),
+    ("DELETE", "/api/v1/extensions/{id}", Some(ADMIN)),
+    ("POST", "/api/v1/extensions/{id}/password", Some(ADMIN)),
+    ("GET", "/api/v1/trunks", Some(TELEPHONY_READ)),
+    ("POST", "/api/v1/trunks", Some(ADMIN)),
+    ("GET", "/api/v1/trunks/{id}", Some(TELEPHONY_READ)),
+    ("PATCH", "/api/v1/trunks/{id}", Some(ADMIN)),
+    ("DELETE", "/api/v1/trunks/{id}", Some(ADMIN)),
+    ("GET", "/api/v1/routes", Some(TELEPHONY_READ)),
+    ("POST", "/api/v1/routes", Some(ADMIN)),
+    ("GET", "/api/v1/routes/{id}", Some(TELEPHONY_READ)),
+    ("PATCH", "/api/v1/routes/{id}", Some(ADMIN)),
+    ("DELETE", "/api/v1/routes/{id}", Some(ADMIN)),
+    ("GET", "/api/v1/registrations", Some(TELEPHONY_READ)),
+    ("GET", "/api/v1/calls", Some(CALLS)),
+    ("GET", "/api/v1/calls/active", Some(TELEPHONY_READ)),
+    ("GET", "/api/v1/calls/{id}", Some(CALLS)),
 ];
 
 #[test]

@@ -231,4 +231,8 @@ on_postgres! {
     users_on_postgres => crate::users::users_create_get_patch_and_search_on;
     failed_logins_on_postgres => crate::auth::failed_logins_are_audited_on;
     api_tokens_on_postgres => crate::auth::api_tokens_authenticate_as_bearer_only_until_revoked_on;
+    extensions_on_postgres => crate::telephony::extensions_are_managed_and_their_passwords_never_leave_on;
+    trunks_on_postgres => crate::telephony::trunk_passwords_are_write_only_on;
+    routes_on_postgres => crate::telephony::routes_send_called_numbers_on;
+    call_records_on_postgres => crate::telephony::call_records_are_listed_filtered_and_read_on;
 }
