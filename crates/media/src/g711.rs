@@ -13,14 +13,25 @@ const ULAW_CLIP: i32 = 32635;
 
 /// Encodes one linear sample to a µ-law code.
 pub fn ulaw_encode(sample: i16) -> u8 {
-    let mut magnitude = i32::from(sample);
+    // The code depends on the sign and on the clipped magnitude without its two lowest bits.
+    let magnitude = i32::from(sample).unsigned_abs().min(ULAW_CLIP as u32);
+    let code = ULAW_ENCODE_TABLE[(magnitude >> 2) as usize];
+    if sample < 0 { code & 0x7F } else { code }
+}
+
+/// µ-law encoding by the standard's segment definition (what [`ULAW_ENCODE_TABLE`] is built from).
+const fn ulaw_encode_formula(sample: i16) -> u8 {
+    let mut magnitude = sample as i32;
     let sign = if magnitude < 0 {
         magnitude = -magnitude;
         0x80
     } else {
         0x00
     };
-    let biased = magnitude.min(ULAW_CLIP) + ULAW_BIAS;
+    if magnitude > ULAW_CLIP {
+        magnitude = ULAW_CLIP;
+    }
+    let biased = magnitude + ULAW_BIAS;
     // `biased` is in 0x84..=0x7FFF, so `biased >> 7` is in 1..=255 and the segment is its bit length - 1.
     let exponent = 7 - ((biased >> 7) as u8).leading_zeros() as i32;
     let mantissa = (biased >> (exponent + 3)) & 0x0F;
@@ -34,8 +45,14 @@ pub fn ulaw_decode(code: u8) -> i16 {
 
 /// Encodes one linear sample to an A-law code (even bits inverted, as transmitted).
 pub fn alaw_encode(sample: i16) -> u8 {
-    // A-law works on 13 bits; negative values map to the magnitude one below (-1 -> 0).
-    let value = i32::from(sample) >> 3;
+    // A-law works on the 13 most significant bits.
+    ALAW_ENCODE_TABLE[((sample >> 3) + 4096) as usize]
+}
+
+/// A-law encoding by the standard's segment definition (what [`ALAW_ENCODE_TABLE`] is built from).
+const fn alaw_encode_formula(sample: i16) -> u8 {
+    // Negative values map to the magnitude one below (-1 -> 0).
+    let value = (sample as i32) >> 3;
     let (mask, magnitude) = if value >= 0 {
         (0xD5, value)
     } else {
@@ -122,6 +139,30 @@ fn decode_table(codec: Codec) -> &'static [i16; 256] {
 
 static ULAW_TABLE: [i16; 256] = build_ulaw_table();
 static ALAW_TABLE: [i16; 256] = build_alaw_table();
+/// µ-law codes of the non-negative magnitudes 0..=32635 in steps of 4 (8 KiB).
+static ULAW_ENCODE_TABLE: [u8; 8159] = build_ulaw_encode_table();
+/// A-law codes of the 13-bit values -4096..=4095 (8 KiB).
+static ALAW_ENCODE_TABLE: [u8; 8192] = build_alaw_encode_table();
+
+const fn build_ulaw_encode_table() -> [u8; 8159] {
+    let mut table = [0u8; 8159];
+    let mut i = 0;
+    while i < 8159 {
+        table[i] = ulaw_encode_formula((i * 4) as i16);
+        i += 1;
+    }
+    table
+}
+
+const fn build_alaw_encode_table() -> [u8; 8192] {
+    let mut table = [0u8; 8192];
+    let mut i = 0;
+    while i < 8192 {
+        table[i] = alaw_encode_formula(((i as i32 - 4096) * 8) as i16);
+        i += 1;
+    }
+    table
+}
 
 const fn ulaw_decode_formula(code: u8) -> i16 {
     let code = !code;
@@ -202,6 +243,14 @@ mod tests {
         assert_eq!(alaw_encode(-1), 0x55);
         assert_eq!(alaw_encode(i16::MAX), 0xAA);
         assert_eq!(alaw_encode(i16::MIN), 0x2A);
+    }
+
+    #[test]
+    fn tables_match_the_segment_formulas_for_every_input() {
+        for x in i16::MIN..=i16::MAX {
+            assert_eq!(ulaw_encode(x), ulaw_encode_formula(x), "µ-law {x}");
+            assert_eq!(alaw_encode(x), alaw_encode_formula(x), "A-law {x}");
+        }
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! Call [`JitterBuffer::reset`] when the SSRC changes. Memory is one ring of `max_frames` frames,
 //! allocated up front.
 
+use std::ops::Range;
+
 use crate::{Codec, FRAME_SAMPLES, g711};
 
 /// A timestamp this far from the playout point (either way) is a jump to a new timeline: 1 s.
@@ -258,20 +260,30 @@ impl JitterBuffer {
         self.buffered = 0;
     }
 
+    /// The ring indexes of `len` samples from ring index `start`: up to the end, then from 0.
+    /// `start < capacity` and `len <= capacity`.
+    fn ranges(&self, start: usize, len: usize) -> [Range<usize>; 2] {
+        let first = len.min(self.capacity() - start);
+        [start..start + first, 0..len - first]
+    }
+
     /// Writes samples at `offset` from the playout point; `offset + pcm.len()` fits the ring.
     fn write(&mut self, offset: usize, pcm: &[i16]) {
-        let capacity = self.capacity();
-        let start = (self.head + offset) % capacity;
-        let all_present = (0..pcm.len()).all(|i| self.present[(start + i) % capacity]);
+        let start = (self.head + offset) % self.capacity();
+        let [a, b] = self.ranges(start, pcm.len());
+        let all_present = self.present[a.clone()]
+            .iter()
+            .chain(&self.present[b.clone()])
+            .all(|&p| p);
         if all_present {
             self.stats.duplicates += 1;
             return;
         }
-        for (i, &x) in pcm.iter().enumerate() {
-            let idx = (start + i) % capacity;
-            self.samples[idx] = x;
-            self.present[idx] = true;
-        }
+        let (first, second) = pcm.split_at(a.len());
+        self.samples[a.clone()].copy_from_slice(first);
+        self.samples[b.clone()].copy_from_slice(second);
+        self.present[a].fill(true);
+        self.present[b].fill(true);
         self.buffered = self.buffered.max(offset + pcm.len());
     }
 
@@ -282,9 +294,9 @@ impl JitterBuffer {
             self.present.fill(false);
             self.head = 0;
         } else {
-            for i in 0..n {
-                self.present[(self.head + i) % capacity] = false;
-            }
+            let [a, b] = self.ranges(self.head, n);
+            self.present[a].fill(false);
+            self.present[b].fill(false);
             self.head = (self.head + n) % capacity;
         }
         self.play_ts = self.play_ts.wrapping_add(n as u32);
@@ -308,15 +320,14 @@ impl JitterBuffer {
             return self.missing(out);
         }
         self.state = State::Playing;
-        let capacity = self.capacity();
+        let [a, b] = self.ranges(self.head, FRAME);
+        let (out_a, out_b) = out.split_at_mut(a.len());
         let mut found = 0;
-        for (i, o) in out.iter_mut().enumerate() {
-            let idx = (self.head + i) % capacity;
-            if self.present[idx] {
-                *o = self.samples[idx];
-                found += 1;
-            } else {
-                *o = 0;
+        for (outs, range) in [(out_a, a), (out_b, b)] {
+            let (present, samples) = (&self.present[range.clone()], &self.samples[range]);
+            for ((o, &p), &x) in outs.iter_mut().zip(present).zip(samples) {
+                *o = if p { x } else { 0 };
+                found += usize::from(p);
             }
         }
         self.advance(FRAME);
