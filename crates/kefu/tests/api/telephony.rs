@@ -106,6 +106,24 @@ async fn demo_telephony_is_seeded_once() {
     assert_eq!(exts[0]["user_id"], agent["id"]);
     assert_eq!(exts[0]["display_name"], agent["display_name"]);
     assert!(exts[2]["user_id"].is_null() && exts[2]["unit_id"].is_string());
+    // As the README's demo table lists them.
+    let names: Vec<&str> = exts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["display_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "王晓燕",
+            "陈丽娟",
+            "北仑分理处",
+            "镇海分理处",
+            "管网所",
+            "抢修一班"
+        ]
+    );
     no_secret_keys(&exts);
     // The phones sign in with the demo password.
     let auth = app.store.extension_auth("8001").await.unwrap().unwrap();
