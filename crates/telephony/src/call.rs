@@ -224,6 +224,8 @@ impl Leg {
     }
 
     pub(crate) fn push_digit(&self, d: char) {
+        // The event goes out first: whoever collects the digit has its event already.
+        self.emit(CallEvent::Digit(d));
         {
             let mut q = self.digits.lock();
             if q.len() >= 64 {
@@ -233,7 +235,6 @@ impl Leg {
         }
         self.digit_arrived.notify_waiters();
         self.digit_arrived.notify_one();
-        self.emit(CallEvent::Digit(d));
     }
 
     pub(crate) fn phase(&self) -> Phase {
@@ -252,7 +253,7 @@ impl Leg {
         }
         self.media.close();
         self.emit(CallEvent::Ended(end));
-        let _ = self.ended.send(true);
+        self.ended.send_replace(true);
         self.digit_arrived.notify_waiters();
         true
     }

@@ -353,6 +353,22 @@ impl Telephony {
         Ok(room)
     }
 
+    /// Completes an attended transfer: the transferee (held while the transferor consulted) is taken
+    /// off hold and connected to the target; both leave their rooms. The transferor's legs are the
+    /// caller's to hang up. The new pair ends together.
+    pub async fn attended_transfer(
+        &self,
+        transferee: &Call,
+        target: &Call,
+    ) -> Result<Room, CallError> {
+        if transferee.leg.status.lock().held_by_us {
+            transferee.unhold().await?;
+        }
+        let room = self.bridge(transferee, target)?;
+        tokio::spawn(follow(transferee.clone(), target.clone(), room.clone()));
+        Ok(room)
+    }
+
     /// Places an outbound leg and waits until it is answered (or fails).
     pub async fn originate(
         &self,

@@ -198,3 +198,30 @@ async fn an_unrouted_number_gets_404_and_no_leg() {
     assert_eq!(e.telephony.stats().legs, 0);
     assert_eq!(e.telephony.stats().rtp_ports_in_use, 0);
 }
+
+/// Regression: `wait_ended` called after the leg had ended, with nobody waiting at the time, never
+/// returned (a watch channel drops a value sent while it has no receivers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_ended_returns_at_once_for_a_leg_that_already_ended() {
+    let mut e = engine(&[("96777", Target::Flow("main".into()))]).await;
+    let run = tokio::spawn(sipp(
+        Sipp::new(scenario("caller_hangs_up.xml"))
+            .remote(e.addr)
+            .service("96777"),
+    ));
+    let IncomingCall { call, .. } = next_call(&mut e).await;
+    call.answer().await.unwrap();
+    run.await.unwrap().assert_ok();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while call.phase() != kefu_telephony::Phase::Ended {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the caller's BYE ended the leg"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let end = tokio::time::timeout(Duration::from_secs(1), call.wait_ended())
+        .await
+        .expect("returns at once");
+    assert_eq!(end.side, Side::Caller);
+}
