@@ -9,9 +9,10 @@
 //! - relative peak: each is at least 6 dB above every other tone of its group;
 //! - the two tones carry at least 60 % of the window's energy.
 //!
-//! A digit is reported when two consecutive windows agree (tones from about 36 ms are caught, from
-//! 46 ms always; shorter than the window, 25.6 ms, never), once per press: the same digit again needs
-//! [`RELEASE_WINDOWS`] windows without it (a pause of about 30 ms) first.
+//! A digit is reported when three consecutive windows agree — tones of 36 ms and more are always
+//! caught and tones of 24 ms or less never, as ITU-T Q.24 asks (operate at 40 ms, not at 23 ms) —
+//! and once per press: the same digit again needs [`RELEASE_WINDOWS`] windows without it (a pause
+//! of about 30 ms) first.
 
 use std::collections::VecDeque;
 use std::f32::consts::TAU;
@@ -24,7 +25,7 @@ pub const WINDOW: usize = 205;
 /// Samples between two evaluations.
 pub const HOP: usize = 80;
 /// Consecutive windows that must agree before a digit is reported.
-pub const PRESENT_WINDOWS: u32 = 2;
+pub const PRESENT_WINDOWS: u32 = 3;
 /// Consecutive windows without the digit before the same digit can be reported again.
 pub const RELEASE_WINDOWS: u32 = 3;
 
@@ -290,10 +291,24 @@ mod tests {
         assert_eq!(detect(&pcm), "7");
     }
 
+    /// ITU-T Q.24: tones of 40 ms must be detected, tones of 23 ms or less must not; checked at
+    /// every alignment of the tone to the 10 ms evaluation grid.
     #[test]
     fn tone_duration_limits() {
-        assert_eq!(detect(&dial("9", 5000, 50, 100)), "9");
-        assert_eq!(detect(&dial("9", 5000, 20, 100)), "");
+        for (ms, expected) in [(23, 0), (40, 80), (50, 80)] {
+            let detected = (0..80)
+                .filter(|&offset| {
+                    let mut pcm = vec![0i16; 400 + offset];
+                    pcm.extend(dtmf_tone('9', 5000, ms * 8));
+                    pcm.extend(vec![0i16; 400]);
+                    !detect(&pcm).is_empty()
+                })
+                .count();
+            assert_eq!(
+                detected, expected,
+                "{ms} ms tones detected at {detected} of 80 alignments"
+            );
+        }
     }
 
     #[test]
