@@ -292,6 +292,17 @@ impl Call {
         self.leg.phase()
     }
 
+    /// `ringing`, `answered`, `on_hold` (either side holds) or `ended`.
+    pub fn state_name(&self) -> &'static str {
+        let st = self.leg.status.lock();
+        match st.phase {
+            Phase::Ringing => "ringing",
+            Phase::Answered if st.held_by_us || st.held_by_peer => "on_hold",
+            Phase::Answered => "answered",
+            Phase::Ended => "ended",
+        }
+    }
+
     pub fn end_info(&self) -> Option<EndInfo> {
         self.leg.status.lock().end.clone()
     }

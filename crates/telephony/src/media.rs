@@ -229,30 +229,7 @@ impl MediaEngine {
             port,
             socket: Arc::new(socket),
             rtcp: Arc::new(rtcp),
-            state: Mutex::new(LegState {
-                codec: Codec::Pcma,
-                telephone_event: None,
-                remote: None,
-                latched: false,
-                sending: false,
-                ssrc: rand::random(),
-                seq: rand::random(),
-                timestamp: rand::random(),
-                packets_sent: 0,
-                octets_sent: 0,
-                packets_received: 0,
-                last_rx: None,
-                jitter: JitterBuffer::new(Codec::Pcma, self.jitter_frames, 50),
-                jitter_depth: self.jitter_frames,
-                events: EventReceiver::new(),
-                inband: None,
-                source: Source::Silence,
-                room: None,
-                heard: SILENCE,
-                room_out: None,
-                recorder: None,
-                media_timeout_reported: false,
-            }),
+            state: Mutex::new(LegState::new(Codec::Pcma, self.jitter_frames)),
             events: Mutex::new(None),
             cancel: self.cancel.child_token(),
             closed: AtomicBool::new(false),
@@ -319,12 +296,7 @@ impl MediaEngine {
         // 1: what each leg said in the last 20 ms, through its jitter buffer.
         for leg in &legs {
             let mut st = leg.state.lock();
-            let mut heard = SILENCE;
-            st.jitter.pop(&mut heard);
-            st.heard = heard;
-            if let Some(det) = st.inband.as_mut()
-                && let Some(d) = det.push(&heard)
-            {
+            if let Some(d) = st.hear() {
                 drop(st);
                 leg.digit(d);
                 st = leg.state.lock();
@@ -355,18 +327,11 @@ impl MediaEngine {
             }
         }
         // 3: each leg's next frame, sent; recorders fed.
-        let mut pcm = SILENCE;
         let mut payload = Vec::with_capacity(FRAME_SAMPLES);
         let mut packet = Vec::with_capacity(FRAME_SAMPLES + 12);
         for leg in &legs {
             let mut st = leg.state.lock();
-            let in_room = st.room.is_some();
-            if in_room {
-                pcm = st.room_out.take().unwrap_or(SILENCE);
-            } else {
-                st.next_source_frame(&mut pcm);
-            }
-            st.feed_recorder(&pcm);
+            let pcm = st.speak();
             if st.sending
                 && let Some(remote) = st.remote
             {
@@ -455,6 +420,85 @@ async fn receive(leg: Arc<MediaLeg>) {
 }
 
 impl LegState {
+    fn new(codec: Codec, jitter_frames: usize) -> LegState {
+        LegState {
+            codec,
+            telephone_event: None,
+            remote: None,
+            latched: false,
+            sending: false,
+            ssrc: rand::random(),
+            seq: rand::random(),
+            timestamp: rand::random(),
+            packets_sent: 0,
+            octets_sent: 0,
+            packets_received: 0,
+            last_rx: None,
+            jitter: JitterBuffer::new(codec, jitter_frames, 50),
+            jitter_depth: jitter_frames,
+            events: EventReceiver::new(),
+            inband: None,
+            source: Source::Silence,
+            room: None,
+            heard: SILENCE,
+            room_out: None,
+            recorder: None,
+            media_timeout_reported: false,
+        }
+    }
+
+    /// A packet from the peer: a telephone event may complete a key press; audio goes to the jitter
+    /// buffer. Other payload types (comfort noise, a codec not agreed) are ignored.
+    fn receive(&mut self, h: &rtp::RtpHeader, payload: &[u8]) -> Option<char> {
+        self.packets_received += 1;
+        if Some(h.payload_type) == self.telephone_event {
+            let ev = telephone_event::parse(payload).ok()?;
+            return self.events.on_packet(h.timestamp, &ev);
+        }
+        if h.payload_type == self.codec.payload_type() {
+            self.jitter.push(h.sequence, h.timestamp, payload);
+        }
+        None
+    }
+
+    /// First step of a tick: the next 20 ms of what the peer said, through the jitter buffer, and a
+    /// key press the in-band detector heard in it.
+    fn hear(&mut self) -> Option<char> {
+        let mut heard = SILENCE;
+        self.jitter.pop(&mut heard);
+        self.heard = heard;
+        self.inband.as_mut().and_then(|det| det.push(&heard))
+    }
+
+    /// Last step of a tick: what the peer hears next (its room's mix, else kefu's prompt, music or
+    /// silence), also fed to a recording.
+    fn speak(&mut self) -> Frame {
+        let mut pcm = SILENCE;
+        if self.room.is_some() {
+            pcm = self.room_out.take().unwrap_or(SILENCE);
+        } else {
+            self.next_source_frame(&mut pcm);
+        }
+        self.feed_recorder(&pcm);
+        pcm
+    }
+
+    /// A key press stops an interruptible prompt and a recording that stops on digits.
+    fn on_digit(&mut self, d: char) {
+        if matches!(
+            self.source,
+            Source::Play {
+                interruptible: true,
+                ..
+            }
+        ) {
+            self.stop_source(PlayEnd::Interrupted(d));
+        }
+        if self.recorder.as_ref().is_some_and(|r| r.stop_on_digit) {
+            self.finish_recording(RecordEnd::Digit(d));
+        }
+    }
+
     fn stop_source(&mut self, end: PlayEnd) {
         if let Source::Play { done, .. } = &mut self.source
             && let Some(tx) = done.take()
@@ -607,38 +651,17 @@ impl MediaLeg {
                 return; // a stranger's packets once latched: ignored (RTP bleed / injection)
             }
         }
-        st.packets_received += 1;
         st.last_rx = Some(Instant::now());
-        if Some(h.payload_type) == st.telephone_event {
-            if let Ok(ev) = telephone_event::parse(payload)
-                && let Some(d) = st.events.on_packet(h.timestamp, &ev)
-            {
-                drop(st);
-                self.digit(d);
-            }
-        } else if h.payload_type == st.codec.payload_type() {
-            st.jitter.push(h.sequence, h.timestamp, payload);
+        if let Some(d) = st.receive(&h, payload) {
+            drop(st);
+            self.digit(d);
         }
     }
 
     /// A digit arrived (RFC 4733 or in-band): stops an interruptible prompt or a recording that
     /// stops on digits, then goes to the call.
     fn digit(&self, d: char) {
-        {
-            let mut st = self.state.lock();
-            if matches!(
-                st.source,
-                Source::Play {
-                    interruptible: true,
-                    ..
-                }
-            ) {
-                st.stop_source(PlayEnd::Interrupted(d));
-            }
-            if st.recorder.as_ref().is_some_and(|r| r.stop_on_digit) {
-                st.finish_recording(RecordEnd::Digit(d));
-            }
-        }
+        self.state.lock().on_digit(d);
         self.emit(MediaEvent::Digit(d));
     }
 
@@ -736,6 +759,232 @@ impl MediaLeg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kefu_media::telephone_event::TelephoneEvent;
+    use kefu_media::tone;
+
+    /// A leg's media logic driven tick by tick, without sockets or clocks.
+    fn leg() -> LegState {
+        LegState::new(Codec::Pcma, 3)
+    }
+
+    fn audio(st: &mut LegState, seq: u16, pcm: &[i16]) {
+        let mut payload = Vec::new();
+        g711::encode(Codec::Pcma, pcm, &mut payload);
+        let h = rtp::RtpHeader {
+            marker: false,
+            payload_type: 8,
+            sequence: seq,
+            timestamp: seq as u32 * 160,
+            ssrc: 7,
+        };
+        assert_eq!(st.receive(&h, &payload), None);
+    }
+
+    #[test]
+    fn prompts_play_back_to_back_then_report_completed() {
+        let mut st = leg();
+        let a: Arc<[i16]> = vec![1i16; 200].into();
+        let b: Arc<[i16]> = vec![2i16; 100].into();
+        let (tx, mut rx) = oneshot::channel();
+        st.source = Source::Play {
+            prompts: vec![a, b],
+            index: 0,
+            pos: 0,
+            interruptible: false,
+            done: Some(tx),
+        };
+        let f1 = st.speak();
+        assert!(f1.iter().all(|&s| s == 1));
+        assert!(rx.try_recv().is_err(), "still playing");
+        let f2 = st.speak();
+        assert_eq!(&f2[..40], &[1; 40][..]);
+        assert_eq!(&f2[40..140], &[2; 100][..]);
+        assert_eq!(&f2[140..], &[0; 20][..], "padded with silence");
+        assert_eq!(rx.try_recv().unwrap(), PlayEnd::Completed);
+        assert_eq!(st.speak(), SILENCE);
+    }
+
+    #[test]
+    fn a_digit_interrupts_only_an_interruptible_prompt() {
+        let mut st = leg();
+        let p: Arc<[i16]> = vec![5i16; 8000].into();
+        let (tx, mut rx) = oneshot::channel();
+        st.source = Source::Play {
+            prompts: vec![p.clone()],
+            index: 0,
+            pos: 0,
+            interruptible: false,
+            done: Some(tx),
+        };
+        st.speak();
+        st.on_digit('5');
+        assert!(rx.try_recv().is_err(), "not interruptible: still playing");
+        let (tx, mut rx) = oneshot::channel();
+        st.source = Source::Play {
+            prompts: vec![p],
+            index: 0,
+            pos: 0,
+            interruptible: true,
+            done: Some(tx),
+        };
+        st.speak();
+        st.on_digit('#');
+        assert_eq!(rx.try_recv().unwrap(), PlayEnd::Interrupted('#'));
+        assert_eq!(st.speak(), SILENCE);
+    }
+
+    #[test]
+    fn hold_music_loops() {
+        let mut st = leg();
+        st.source = Source::Music {
+            samples: (0..100).collect::<Vec<i16>>().into(),
+            pos: 0,
+        };
+        let f = st.speak();
+        assert_eq!(f[99], 99);
+        assert_eq!(f[100], 0, "wrapped around");
+        assert_eq!(f[159], 59);
+    }
+
+    #[test]
+    fn rfc4733_packets_make_one_digit_per_press() {
+        let mut st = leg();
+        st.telephone_event = Some(101);
+        let mut digits = Vec::new();
+        for (i, end) in [false, false, false, true, true, true]
+            .into_iter()
+            .enumerate()
+        {
+            let ev = TelephoneEvent {
+                event: 5,
+                end,
+                volume: 10,
+                duration: 160 * (i as u16 + 1),
+            };
+            let mut payload = Vec::new();
+            telephone_event::write(&ev, &mut payload);
+            let h = rtp::RtpHeader {
+                marker: i == 0,
+                payload_type: 101,
+                sequence: 100 + i as u16,
+                timestamp: 8000,
+                ssrc: 1,
+            };
+            digits.extend(st.receive(&h, &payload));
+        }
+        assert_eq!(digits, vec!['5']);
+    }
+
+    #[test]
+    fn audio_comes_out_of_the_jitter_buffer_after_its_depth_in_order() {
+        let mut st = leg();
+        let frames: Vec<Vec<i16>> = (0..6).map(|i| vec![(i as i16 + 1) * 1000; 160]).collect();
+        // Arrival order 0, 2, 1, 3, 4, 5: one packet late.
+        for &i in &[0usize, 2, 1, 3, 4, 5] {
+            audio(&mut st, 1000 + i as u16, &frames[i]);
+        }
+        let mut levels = Vec::new();
+        for _ in 0..6 {
+            st.hear();
+            levels.push(st.heard[80]);
+        }
+        let expected: Vec<i16> = frames
+            .iter()
+            .map(|f| {
+                let mut enc = Vec::new();
+                g711::encode(Codec::Pcma, &f[..1], &mut enc);
+                let mut dec = Vec::new();
+                g711::decode(Codec::Pcma, &enc, &mut dec);
+                dec[0]
+            })
+            .collect();
+        assert_eq!(levels, expected, "reordered and played in sequence");
+    }
+
+    #[test]
+    fn in_band_dtmf_is_detected_when_no_telephone_event_was_agreed() {
+        let mut st = leg();
+        st.inband = Some(DtmfDetector::new());
+        let tone = tone::dtmf_tone('7', 8000, 160 * 5);
+        let mut seq = 0u16;
+        for chunk in tone.chunks(160) {
+            audio(&mut st, seq, chunk);
+            seq += 1;
+        }
+        for _ in 0..5 {
+            audio(&mut st, seq, &[0; 160]);
+            seq += 1;
+        }
+        let digits: Vec<char> = (0..12).filter_map(|_| st.hear()).collect();
+        assert_eq!(digits, vec!['7']);
+    }
+
+    fn recorder(
+        st: &mut LegState,
+        dir: &std::path::Path,
+        max_ms: u64,
+        silence_ms: Option<u32>,
+    ) -> oneshot::Receiver<(RecordEnd, u64)> {
+        let path = dir.join("r.wav");
+        let writer = WavRecorder::new(BufWriter::new(File::create(&path).unwrap())).unwrap();
+        let (tx, rx) = oneshot::channel();
+        st.recorder = Some(Recorder {
+            path,
+            writer,
+            max_samples: max_ms * 8,
+            written: 0,
+            silence: silence_ms.map(|ms| (SilenceDetector::new(-45.0), ms)),
+            stop_on_digit: true,
+            both_ways: false,
+            done: Some(tx),
+        });
+        rx
+    }
+
+    #[test]
+    fn a_recording_stops_exactly_at_its_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = leg();
+        let mut rx = recorder(&mut st, dir.path(), 1000, None);
+        // 1 s = 50 ticks of 20 ms: the 50th completes it.
+        for tick in 1..50 {
+            st.hear();
+            st.speak();
+            assert!(rx.try_recv().is_err(), "tick {tick}");
+        }
+        st.hear();
+        st.speak();
+        assert_eq!(rx.try_recv().unwrap(), (RecordEnd::MaxLength, 8000));
+        assert!(st.recorder.is_none());
+    }
+
+    #[test]
+    fn a_recording_stops_after_the_silence_limit_and_on_a_digit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = leg();
+        let mut rx = recorder(&mut st, dir.path(), 60_000, Some(400));
+        // 10 ticks of speech-level tone, then silence: 400 ms = 20 silent ticks end it.
+        let mut loud = [0i16; 160];
+        tone::sine(440.0, 8000, 0, &mut loud);
+        for seq in 0..10 {
+            audio(&mut st, seq, &loud);
+        }
+        let mut ticks = 0;
+        while rx.try_recv().is_err() {
+            st.hear();
+            st.speak();
+            ticks += 1;
+            assert!(ticks < 100, "silence ends the recording");
+        }
+        // The 10 frames were all buffered before the first tick, so they play at once: 10 loud ticks,
+        // one concealed fade-out, then 20 silent ones (400 ms).
+        assert_eq!(ticks, 31);
+        let mut rx = recorder(&mut st, dir.path(), 60_000, None);
+        st.hear();
+        st.speak();
+        st.on_digit('#');
+        assert_eq!(rx.try_recv().unwrap(), (RecordEnd::Digit('#'), 160));
+    }
 
     #[test]
     fn port_pool_hands_out_even_ports_with_room_for_rtcp() {

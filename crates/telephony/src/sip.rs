@@ -313,6 +313,11 @@ impl Telephony {
         }
     }
 
+    /// Forgets cached configuration (trunks) so the next call reads it afresh.
+    pub fn reload(&self) {
+        *self.engine.trunks.lock() = None;
+    }
+
     /// kefu's registrations with carriers (trunks with `register`).
     pub fn trunk_registrations(&self) -> Vec<TrunkRegistration> {
         let mut v: Vec<TrunkRegistration> = self
