@@ -2,12 +2,14 @@
 .PHONY: run test web build fmt lint bench
 
 ADDR ?= 127.0.0.1:8080
+# The demo trusts 127.0.0.1 as a trunk; SIP stays on loopback unless you say otherwise.
+SIP ?= 127.0.0.1:5060
 DATA ?= data
 
 ## Build everything and run kefu with the demo tenant on embedded SQLite.
 run: web
 	cargo build --release --locked -p kefu
-	/var/cache/kefu/target/release/kefu serve --demo --data-dir $(DATA) --http $(ADDR)
+	/var/cache/kefu/target/release/kefu serve --demo --data-dir $(DATA) --http $(ADDR) --sip $(SIP)
 
 ## The whole test suite (what CI runs).
 test:

@@ -33,7 +33,7 @@ step "browser tests (Playwright + Chromium) against kefu serve --demo"
 cargo build --locked -p kefu
 data=$(mktemp -d)
 # Port 0: the kernel picks a free port; kefu prints the address it serves on.
-/var/cache/kefu/target/debug/kefu serve --demo --data-dir "$data" --http 127.0.0.1:0 >"$data/server.log" 2>&1 &
+/var/cache/kefu/target/debug/kefu serve --demo --data-dir "$data" --http 127.0.0.1:0 --sip 127.0.0.1:0 >"$data/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$data" "$log"' EXIT
 url=

@@ -18,6 +18,57 @@ pub struct Config {
     pub region: Region,
     pub auth: Auth,
     pub log: Log,
+    pub sip: Sip,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sip {
+    /// Answer SIP at all (`false`: HTTP only).
+    pub enabled: bool,
+    /// SIP over UDP and TCP on this address.
+    pub listen: SocketAddr,
+    /// The address phones and carriers reach kefu at, for Contact and SDP when `listen` is 0.0.0.0.
+    pub public_ip: Option<std::net::IpAddr>,
+    /// RTP port range (inclusive); each call leg takes an even port and the odd one above for RTCP.
+    pub rtp_min: u16,
+    pub rtp_max: u16,
+    /// Digest realm. Extension passwords are stored as hashes that include it: changing it means
+    /// setting every extension's password again.
+    pub realm: String,
+    /// Most simultaneous call legs; more calls get 503.
+    pub max_calls: usize,
+    /// Prompts: `<prompts_dir>/<language>/<name>.wav`, then `<prompts_dir>/<name>.wav`.
+    pub prompts_dir: PathBuf,
+    pub language: String,
+    /// Empty: `<data_dir>/recordings`.
+    pub recordings_dir: PathBuf,
+    /// Record calls bridged to extensions (both directions, WAV).
+    pub record_calls: bool,
+    /// Sources (IP or CIDR) never rate-limited or banned, besides the trunks' allow-lists.
+    pub trusted: Vec<String>,
+    /// An outbound leg unanswered after this many seconds is cancelled.
+    pub ring_timeout_secs: u64,
+}
+
+impl Default for Sip {
+    fn default() -> Self {
+        Sip {
+            enabled: true,
+            listen: "0.0.0.0:5060".parse().expect("static address"),
+            public_ip: None,
+            rtp_min: 20000,
+            rtp_max: 29999,
+            realm: "kefu".into(),
+            max_calls: 2000,
+            prompts_dir: PathBuf::from("assets/prompts"),
+            language: "zh-CN".into(),
+            recordings_dir: PathBuf::new(),
+            record_calls: false,
+            trusted: Vec::new(),
+            ring_timeout_secs: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +120,7 @@ impl Default for Config {
             region: Region::default(),
             auth: Auth::default(),
             log: Log::default(),
+            sip: Sip::default(),
         }
     }
 }
@@ -120,6 +172,18 @@ const ENV_KEYS: &[&str] = &[
     "auth__session_hours",
     "log__format",
     "log__level",
+    "sip__enabled",
+    "sip__listen",
+    "sip__public_ip",
+    "sip__rtp_min",
+    "sip__rtp_max",
+    "sip__realm",
+    "sip__max_calls",
+    "sip__prompts_dir",
+    "sip__language",
+    "sip__recordings_dir",
+    "sip__record_calls",
+    "sip__ring_timeout_secs",
 ];
 
 /// Flags override everything else.
@@ -129,6 +193,13 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpOverride>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sip: Option<SipOverride>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SipOverride {
+    pub listen: SocketAddr,
 }
 
 #[derive(Debug, Serialize)]
@@ -164,6 +235,19 @@ impl Config {
         if !["text", "json"].contains(&self.log.format.as_str()) {
             bail!("log.format must be text or json");
         }
+        if self.sip.rtp_min < 1024 || self.sip.rtp_max < self.sip.rtp_min.saturating_add(3) {
+            bail!("sip.rtp_min must be at least 1024 and sip.rtp_max at least rtp_min + 3");
+        }
+        if self.sip.realm.trim().is_empty() || self.sip.realm.contains(['"', '\\']) {
+            bail!("sip.realm must be a non-empty name without quotes or backslashes");
+        }
+        if self.sip.max_calls == 0 {
+            bail!("sip.max_calls must be at least 1");
+        }
+        if !(5..=600).contains(&self.sip.ring_timeout_secs) {
+            bail!("sip.ring_timeout_secs must be between 5 and 600");
+        }
+        self.sip_trusted()?;
         Ok(())
     }
 
@@ -174,6 +258,37 @@ impl Config {
                 self.region.utc_offset
             )
         })
+    }
+
+    pub fn sip_trusted(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.sip
+            .trusted
+            .iter()
+            .map(|t| {
+                t.parse::<ipnet::IpNet>()
+                    .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| anyhow::anyhow!("sip.trusted: {t:?} is not an IP address or CIDR"))
+            })
+            .collect()
+    }
+
+    /// The telephony engine's settings.
+    pub fn telephony(&self) -> anyhow::Result<kefu_telephony::TelephonyConfig> {
+        let mut t = kefu_telephony::TelephonyConfig::new(self.sip.listen);
+        t.public_ip = self.sip.public_ip;
+        t.rtp_ports = (self.sip.rtp_min, self.sip.rtp_max);
+        t.realm = self.sip.realm.clone();
+        t.max_calls = self.sip.max_calls;
+        t.prompts_dir = self.sip.prompts_dir.clone();
+        t.language = self.sip.language.clone();
+        t.recordings_dir = if self.sip.recordings_dir.as_os_str().is_empty() {
+            self.data_dir.join("recordings")
+        } else {
+            self.sip.recordings_dir.clone()
+        };
+        t.trusted = self.sip_trusted()?;
+        t.ring_timeout = std::time::Duration::from_secs(self.sip.ring_timeout_secs);
+        Ok(t)
     }
 
     pub fn database_url(&self) -> String {
@@ -195,6 +310,7 @@ impl Config {
             session_ttl: chrono::TimeDelta::hours(self.auth.session_hours),
             secure_cookies: self.http.secure_cookies,
             max_import_bytes: self.http.max_import_mib * 1024 * 1024,
+            sip_realm: self.sip.realm.clone(),
             ..kefu_api::Settings::default()
         })
     }
@@ -258,9 +374,13 @@ mod tests {
                 http: Some(HttpOverride {
                     listen: "127.0.0.1:9001".parse().unwrap(),
                 }),
+                sip: Some(SipOverride {
+                    listen: "127.0.0.1:5099".parse().unwrap(),
+                }),
             },
         )
         .unwrap();
+        assert_eq!(c.sip.listen.port(), 5099);
         assert_eq!(
             (c.data_dir.to_str().unwrap(), c.http.listen.port()),
             ("/tmp/x", 9001)

@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kefu_import::{FileFormat, ImportKind};
 use kefu_store::{Actor, Store};
 
-use crate::config::{Config, HttpOverride, Overrides};
+use crate::config::{Config, HttpOverride, Overrides, SipOverride};
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +48,9 @@ enum Command {
         /// Address to serve HTTP on, e.g. 127.0.0.1:8080.
         #[arg(long)]
         http: Option<std::net::SocketAddr>,
+        /// Address to answer SIP on (UDP and TCP), e.g. 0.0.0.0:5060.
+        #[arg(long)]
+        sip: Option<std::net::SocketAddr>,
         /// Seed the demo tenant (organization, one user per role, 1,000 customers) if not there yet.
         #[arg(long)]
         demo: bool,
@@ -97,12 +100,18 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async {
         match cli.command {
-            Command::Serve { common, http, demo } => {
+            Command::Serve {
+                common,
+                http,
+                sip,
+                demo,
+            } => {
                 let config = Config::load(
                     common.config.as_deref(),
                     Overrides {
                         data_dir: common.data_dir,
                         http: http.map(|listen| HttpOverride { listen }),
+                        sip: sip.map(|listen| SipOverride { listen }),
                     },
                 )?;
                 init_logging(&config);
@@ -119,6 +128,7 @@ fn main() -> anyhow::Result<()> {
                     Overrides {
                         data_dir: common.data_dir,
                         http: None,
+                        sip: None,
                     },
                 )?;
                 init_logging(&config);
@@ -130,6 +140,7 @@ fn main() -> anyhow::Result<()> {
                     Overrides {
                         data_dir: common.data_dir,
                         http: None,
+                        sip: None,
                     },
                 )?;
                 let store = open_store(&config).await?;
@@ -201,13 +212,40 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     }
     let settings = config.api_settings()?;
     let state = kefu_api::AppState::new(store.clone(), settings);
-    if demo && seed::demo(&store, state.today(), seed::DEMO_CUSTOMERS).await? {
+    if demo
+        && seed::demo_in_realm(
+            &store,
+            state.today(),
+            seed::DEMO_CUSTOMERS,
+            &config.sip.realm,
+        )
+        .await?
+    {
         eprintln!(
             "kefu: demo tenant seeded — sign in as admin, supervisor, agent, site or auditor with password {}",
             kefu_demo::DEMO_PASSWORD
         );
     }
     seed::first_admin(&store).await?;
+    let telephony = if config.sip.enabled {
+        let directory = std::sync::Arc::new(kefu::telephony::StoreDirectory {
+            store: store.clone(),
+        });
+        let t = kefu_telephony::Telephony::start(config.telephony()?, directory)
+            .await
+            .with_context(|| format!("starting SIP on {}", config.sip.listen))?;
+        let incoming = t.incoming().expect("taken once");
+        let entry = kefu_telephony::entry::EntryPoints {
+            record_bridged: config.sip.record_calls,
+            ..Default::default()
+        };
+        tokio::spawn(kefu_telephony::entry::serve(t.clone(), incoming, entry));
+        eprintln!("kefu: SIP on {} (UDP and TCP)", t.local_addr());
+        state.set_telephony(std::sync::Arc::new(kefu::telephony::LiveEngine(t.clone())));
+        Some(t)
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
         .with_context(|| format!("binding {}", config.http.listen))?;
@@ -220,6 +258,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await?;
+    if let Some(t) = telephony {
+        t.shutdown().await;
+    }
     store.close().await?;
     Ok(())
 }

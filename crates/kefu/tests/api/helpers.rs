@@ -15,6 +15,7 @@ pub const CUSTOMERS: usize = 60;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub store: Store,
+    pub state: kefu_api::AppState,
     pub client: Client,
     server: tokio::task::JoinHandle<()>,
     db: Option<TestDatabase>,
@@ -48,7 +49,7 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().unwrap();
-        let app = kefu_api::app(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = kefu_api::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });
@@ -59,6 +60,7 @@ impl TestApp {
         TestApp {
             addr,
             store,
+            state,
             client,
             server,
             db: Some(db),

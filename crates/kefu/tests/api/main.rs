@@ -8,5 +8,6 @@ mod imports;
 mod ops;
 mod permissions;
 mod postgres;
+mod sip;
 mod telephony;
 mod users;
