@@ -39,6 +39,7 @@ impl tel::Directory for StoreDirectory {
                 allowed_sources: t.allowed_sources,
                 inbound_username: t.inbound_username,
                 inbound_ha1_md5: t.inbound_ha1_md5,
+                inbound_ha1_sha256: t.inbound_ha1_sha256,
                 proxy: t.proxy,
                 transport: match t.transport {
                     SipTransport::Udp => tel::TrunkTransport::Udp,

@@ -34,6 +34,7 @@ pub struct Trunk {
     /// Inbound digest, for carriers that authenticate to us instead of (or besides) the allow-list.
     pub inbound_username: Option<String>,
     pub inbound_ha1_md5: Option<String>,
+    pub inbound_ha1_sha256: Option<String>,
     /// Where outbound calls (and outbound REGISTER) go: `host:port`.
     pub proxy: Option<String>,
     pub transport: TrunkTransport,

@@ -720,8 +720,15 @@ impl Engine {
         }
     }
 
-    /// Digest-authenticates an extension. Unknown users and wrong passwords get the same reply.
-    async fn authenticate(&self, tx: &mut Transaction, src: SocketAddr, proxy: bool) -> Auth {
+    /// Digest-authenticates an extension, or with `trunk` that trunk's inbound credentials. Unknown
+    /// users and wrong passwords get the same reply.
+    async fn authenticate(
+        &self,
+        tx: &mut Transaction,
+        src: SocketAddr,
+        proxy: bool,
+        trunk: Option<&Trunk>,
+    ) -> Auth {
         let method = tx.original.method.to_string();
         let (ask, give, challenge_status) = if proxy {
             (
@@ -769,13 +776,26 @@ impl Engine {
                 return Auth::Replied;
             }
         }
-        let ext = match self.directory.extension(&parsed.username).await {
-            Ok(e) => e,
-            Err(e) => {
-                tracing::error!(error = %e, "extension lookup failed");
-                let _ = tx.reply(StatusCode::ServerInternalError).await;
-                return Auth::Replied;
+        let ext = match trunk {
+            Some(t) => {
+                (t.inbound_username.as_deref() == Some(parsed.username.as_str())).then(|| {
+                    crate::directory::ExtensionAuth {
+                        number: parsed.username.clone(),
+                        display_name: t.name.clone(),
+                        ha1_md5: t.inbound_ha1_md5.clone().unwrap_or_default(),
+                        ha1_sha256: t.inbound_ha1_sha256.clone().unwrap_or_default(),
+                        enabled: t.enabled,
+                    }
+                })
             }
+            None => match self.directory.extension(&parsed.username).await {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::error!(error = %e, "extension lookup failed");
+                    let _ = tx.reply(StatusCode::ServerInternalError).await;
+                    return Auth::Replied;
+                }
+            },
         };
         let ok = match (&ext, parsed.algorithm()) {
             (Some(ext), Some(Algorithm::Md5)) if ext.enabled && parsed.realm == self.cfg.realm => {
@@ -802,7 +822,7 @@ impl Engine {
     }
 
     async fn on_register(&self, tx: &mut Transaction, src: SocketAddr) {
-        let user = match self.authenticate(tx, src, false).await {
+        let user = match self.authenticate(tx, src, false, None).await {
             Auth::Ok(u) => u,
             Auth::Replied => return,
         };
@@ -900,12 +920,32 @@ impl Engine {
             )
         };
         let trunk = trunks.iter().find(|t| t.allows(src.ip()));
+        // Carriers that authenticate with digest: from their allow-listed address when they have one
+        // ("and"), from anywhere when they have none ("or").
+        let digest_only = trunks
+            .iter()
+            .find(|t| t.enabled && t.allowed_sources.is_empty() && t.inbound_username.is_some());
         let caller_kind = match trunk {
+            Some(t) if !phone_here && t.inbound_username.is_some() => {
+                match self.authenticate(&mut tx, src, true, Some(t)).await {
+                    Auth::Ok(_) => Caller::Trunk(t.clone()),
+                    Auth::Replied => return,
+                }
+            }
             Some(t) if !phone_here => Caller::Trunk(t.clone()),
-            _ if phone_here || phone_ip => match self.authenticate(&mut tx, src, true).await {
-                Auth::Ok(u) => Caller::Extension(u),
-                Auth::Replied => return,
-            },
+            _ if phone_here || phone_ip => {
+                match self.authenticate(&mut tx, src, true, None).await {
+                    Auth::Ok(u) => Caller::Extension(u),
+                    Auth::Replied => return,
+                }
+            }
+            _ if digest_only.is_some() => {
+                let t = digest_only.expect("checked");
+                match self.authenticate(&mut tx, src, true, Some(t)).await {
+                    Auth::Ok(_) => Caller::Trunk(t.clone()),
+                    Auth::Replied => return,
+                }
+            }
             _ => {
                 let from = tx
                     .original

@@ -53,6 +53,7 @@ impl Memory {
             allowed_sources: vec!["127.0.0.1/32".parse().unwrap()],
             inbound_username: None,
             inbound_ha1_md5: None,
+            inbound_ha1_sha256: None,
             proxy: None,
             transport: TrunkTransport::Udp,
             username: None,
@@ -152,6 +153,7 @@ pub fn carrier(name: &str, proxy: SocketAddr, register: bool) -> Trunk {
         allowed_sources: Vec::new(),
         inbound_username: None,
         inbound_ha1_md5: None,
+        inbound_ha1_sha256: None,
         proxy: Some(proxy.to_string()),
         transport: TrunkTransport::Udp,
         username: Some("kefu-trunk".into()),
@@ -306,4 +308,63 @@ pub fn digest_md5(
     format!(
         "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"{cnonce}\""
     )
+}
+
+impl RawSip {
+    /// An INVITE with a PCMA offer to `callee`, with a Proxy-Authorization when given. Returns the first
+    /// final reply (provisional ones skipped).
+    pub fn invite(&mut self, callee: &str, authorization: Option<&str>) -> Option<String> {
+        self.seq += 1;
+        let local = self.local();
+        let ip = local.ip();
+        let body = format!(
+            "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"
+        );
+        let auth = authorization
+            .map(|a| format!("Proxy-Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        let msg = format!(
+            "INVITE sip:{callee}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-inv-{seq}-{r}\r\nFrom: <sip:carrier@{local}>;tag=f{r}\r\nTo: <sip:{callee}@{server}>\r\nCall-ID: inv-{port}-{seq}@test\r\nCSeq: {seq} INVITE\r\nContact: <sip:carrier@{local}>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\n{auth}Content-Length: {len}\r\n\r\n{body}",
+            server = self.server,
+            seq = self.seq,
+            r = rand::random::<u32>(),
+            port = local.port(),
+            len = body.len(),
+        );
+        self.sock.send_to(msg.as_bytes(), self.server).unwrap();
+        loop {
+            let reply = self.recv()?;
+            if status(&reply) >= 200 {
+                // ACK a failure so the server's transaction completes.
+                if status(&reply) >= 300 {
+                    let to = header(&reply, "To").unwrap_or_default();
+                    let via = header(&reply, "Via").unwrap_or_default();
+                    let ack = format!(
+                        "ACK sip:{callee}@{server} SIP/2.0\r\nVia: {via}\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: {seq} ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                        server = self.server,
+                        from = header(&reply, "From").unwrap_or_default(),
+                        cid = header(&reply, "Call-ID").unwrap_or_default(),
+                        seq = self.seq,
+                    );
+                    self.sock.send_to(ack.as_bytes(), self.server).unwrap();
+                }
+                return Some(reply);
+            }
+        }
+    }
+
+    /// INVITE, answer the 407 with digest credentials, return the final reply to the second INVITE.
+    pub fn invite_with_password(
+        &mut self,
+        callee: &str,
+        user: &str,
+        password: &str,
+    ) -> Option<String> {
+        let challenge = self.invite(callee, None)?;
+        assert_eq!(status(&challenge), 407, "{challenge}");
+        let nonce = header(&challenge, "Proxy-Authenticate").and_then(|h| param(&h, "nonce"))?;
+        let uri = format!("sip:{callee}@{}", self.server);
+        let a = digest_md5(user, "kefu", password, "INVITE", &uri, &nonce);
+        self.invite(callee, Some(&a))
+    }
 }
