@@ -545,7 +545,7 @@ fn now_unix() -> u64 {
 }
 
 enum Caller {
-    Trunk(Trunk),
+    Trunk(Box<Trunk>),
     Extension(String),
 }
 
@@ -928,11 +928,11 @@ impl Engine {
         let caller_kind = match trunk {
             Some(t) if !phone_here && t.inbound_username.is_some() => {
                 match self.authenticate(&mut tx, src, true, Some(t)).await {
-                    Auth::Ok(_) => Caller::Trunk(t.clone()),
+                    Auth::Ok(_) => Caller::Trunk(Box::new(t.clone())),
                     Auth::Replied => return,
                 }
             }
-            Some(t) if !phone_here => Caller::Trunk(t.clone()),
+            Some(t) if !phone_here => Caller::Trunk(Box::new(t.clone())),
             _ if phone_here || phone_ip => {
                 match self.authenticate(&mut tx, src, true, None).await {
                     Auth::Ok(u) => Caller::Extension(u),
@@ -942,7 +942,7 @@ impl Engine {
             _ if digest_only.is_some() => {
                 let t = digest_only.expect("checked");
                 match self.authenticate(&mut tx, src, true, Some(t)).await {
-                    Auth::Ok(_) => Caller::Trunk(t.clone()),
+                    Auth::Ok(_) => Caller::Trunk(Box::new(t.clone())),
                     Auth::Replied => return,
                 }
             }
