@@ -225,3 +225,107 @@ async fn wait_ended_returns_at_once_for_a_leg_that_already_ended() {
         .expect("returns at once");
     assert_eq!(end.side, Side::Caller);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_over_tcp_is_answered_and_hung_up() {
+    let mut e = engine(&[("96777", Target::Flow("main".into()))]).await;
+    let run = tokio::spawn(sipp(
+        Sipp::new(scenario("caller_hangs_up.xml"))
+            .remote(e.addr)
+            .service("96777")
+            .tcp(),
+    ));
+    let IncomingCall { call, .. } = next_call(&mut e).await;
+    call.answer().await.unwrap();
+    let end = call.wait_ended().await;
+    assert_eq!(end.side, Side::Caller);
+    run.await.unwrap().assert_ok();
+    assert!(call.packets_received() > 20);
+}
+
+/// SIPp's `play_dtmf` sends RFC 4733 on payload type 96 (offered so in the SDP) and filler packets on
+/// 97: the digits come through on the offered type, the filler is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telephone_events_on_the_offered_payload_type_are_digits() {
+    let mut e = engine(&[("96777", Target::Flow("main".into()))]).await;
+    let run = tokio::spawn(sipp(
+        Sipp::new(scenario("dtmf_play.xml"))
+            .remote(e.addr)
+            .service("96777"),
+    ));
+    let IncomingCall { call, .. } = next_call(&mut e).await;
+    call.answer().await.unwrap();
+    let spec = CollectSpec {
+        max_digits: 3,
+        first_digit_timeout: Duration::from_secs(10),
+        inter_digit_timeout: Duration::from_secs(5),
+        terminator: None,
+    };
+    assert_eq!(call.collect(&spec).await.unwrap().digits, "123");
+    call.wait_ended().await;
+    run.await.unwrap().assert_ok();
+}
+
+/// A phone behind NAT announces an address it cannot be reached at; kefu sends its audio to where the
+/// phone's RTP comes from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtp_goes_back_to_where_the_peer_sends_from() {
+    let mut e = engine(&[("96777", Target::Flow("main".into()))]).await;
+    let addr = e.addr;
+    let app = tokio::spawn(async move {
+        let IncomingCall { call, .. } = next_call(&mut e).await;
+        call.answer().await.unwrap();
+        (call, e)
+    });
+    let got = tokio::task::spawn_blocking(move || {
+        let mut phone = common::RawSip::new("127.0.0.1", addr);
+        // The SDP says port 9 (discard): nothing listens there.
+        let ok = phone.invite_offering("96777", 9).expect("an answer");
+        assert_eq!(common::status(&ok), 200, "{ok}");
+        phone.ack(&ok);
+        let port: u16 = ok
+            .lines()
+            .find_map(|l| l.strip_prefix("m=audio "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .expect("kefu's RTP port in the answer");
+        let rtp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        rtp.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut buf = [0u8; 2048];
+        let mut received = 0;
+        for seq in 0u16..40 {
+            let mut pkt = vec![
+                0x80,
+                8,
+                (seq >> 8) as u8,
+                seq as u8,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                42,
+            ];
+            pkt[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+            pkt.extend_from_slice(&[0xd5; 160]);
+            rtp.send_to(&pkt, ("127.0.0.1", port)).unwrap();
+            if let Ok((n, _)) = rtp.recv_from(&mut buf) {
+                if n > 12 && buf[1] & 0x7f == 8 {
+                    received += 1;
+                }
+            }
+        }
+        received
+    })
+    .await
+    .unwrap();
+    let (call, _e) = app.await.unwrap();
+    assert!(
+        got > 10,
+        "kefu's RTP reached the socket the peer sends from: {got} packets"
+    );
+    call.hangup().await.unwrap();
+}

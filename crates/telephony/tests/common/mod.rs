@@ -368,3 +368,47 @@ impl RawSip {
         self.invite(callee, Some(&a))
     }
 }
+
+impl RawSip {
+    /// An INVITE from the trusted trunk's address offering PCMA at `rtp_port`; the final reply.
+    pub fn invite_offering(&mut self, callee: &str, rtp_port: u16) -> Option<String> {
+        self.seq += 1;
+        let local = self.local();
+        let ip = local.ip();
+        let body = format!(
+            "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {rtp_port} RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"
+        );
+        let msg = format!(
+            "INVITE sip:{callee}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-inv-{seq}-{r}\r\nFrom: <sip:phone@{local}>;tag=f{r}\r\nTo: <sip:{callee}@{server}>\r\nCall-ID: inv-{port}-{seq}@test\r\nCSeq: {seq} INVITE\r\nContact: <sip:phone@{local}>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{body}",
+            server = self.server,
+            seq = self.seq,
+            r = rand::random::<u32>(),
+            port = local.port(),
+            len = body.len(),
+        );
+        self.sock.send_to(msg.as_bytes(), self.server).unwrap();
+        loop {
+            let reply = self.recv()?;
+            if status(&reply) >= 200 {
+                return Some(reply);
+            }
+        }
+    }
+
+    /// ACKs a 2xx (a new transaction: its own branch).
+    pub fn ack(&self, ok: &str) {
+        let local = self.local();
+        let ack = format!(
+            "ACK sip:{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-ack-{r}\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: {seq} ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+            server = self.server,
+            r = rand::random::<u32>(),
+            from = header(ok, "From").unwrap_or_default(),
+            to = header(ok, "To").unwrap_or_default(),
+            cid = header(ok, "Call-ID").unwrap_or_default(),
+            seq = header(ok, "CSeq")
+                .and_then(|c| c.split_whitespace().next().map(str::to_string))
+                .unwrap_or_default(),
+        );
+        self.sock.send_to(ack.as_bytes(), self.server).unwrap();
+    }
+}
