@@ -312,10 +312,11 @@ async fn rtp_goes_back_to_where_the_peer_sends_from() {
             pkt[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
             pkt.extend_from_slice(&[0xd5; 160]);
             rtp.send_to(&pkt, ("127.0.0.1", port)).unwrap();
-            if let Ok((n, _)) = rtp.recv_from(&mut buf) {
-                if n > 12 && buf[1] & 0x7f == 8 {
-                    received += 1;
-                }
+            if let Ok((n, _)) = rtp.recv_from(&mut buf)
+                && n > 12
+                && buf[1] & 0x7f == 8
+            {
+                received += 1;
             }
         }
         received
