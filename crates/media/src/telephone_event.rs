@@ -91,7 +91,7 @@ pub fn digit_to_event(c: char) -> Option<u8> {
 /// only if it looks like the start of a press: not an end packet and a duration of at most one frame.
 /// Senders that replay recorded packets (SIPp's pcaps) reuse timestamps this way; reordered updates
 /// of a press, with longer durations, do not.
-const RESTART_MAX_DURATION: u16 = FRAME_SAMPLES as u16;
+pub const RESTART_MAX_DURATION: u16 = FRAME_SAMPLES as u16;
 
 /// How many earlier presses are remembered to drop their late packets.
 const HISTORY: usize = 4;
