@@ -36,6 +36,8 @@ if [ "$mode" = test ]; then
   # packages; it has the binary and the modules the tests load (g711, aufile, sndfile, ctrl_tcp, menu).
   command -v sipp >/dev/null || apt_install sip-tester
   command -v baresip >/dev/null || apt_install baresip-core
+  # SoX: kefu-media's G.711 and prompt-conversion tests compare against it.
+  command -v sox >/dev/null || apt_install sox
   command -v ip >/dev/null || apt_install iproute2
   command -v psql >/dev/null || apt_install postgresql postgresql-client
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
