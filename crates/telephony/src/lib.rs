@@ -8,6 +8,7 @@ pub mod config;
 pub mod digest;
 pub mod directory;
 pub mod entry;
+pub mod fuzzing;
 pub mod guard;
 pub mod media;
 pub mod registrar;

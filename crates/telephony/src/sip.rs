@@ -178,7 +178,8 @@ pub(crate) fn uri_user(value: &str) -> Option<String> {
     if user.is_empty() || user.contains(['>', ';', ' ']) {
         return None;
     }
-    Some(user.split(':').next().unwrap_or(user).to_string())
+    let user = user.split(':').next().unwrap_or(user);
+    (!user.is_empty()).then(|| user.to_string())
 }
 
 fn source(tx: &Transaction) -> Option<SocketAddr> {
@@ -1895,7 +1896,7 @@ fn end_info(leg: &Leg, reason: &TerminatedReason) -> EndInfo {
 }
 
 /// `<sip:a@b>;expires=60, <sip:c@d>` → the two contacts (commas inside <> or quotes kept).
-fn split_contacts(value: &str) -> Vec<String> {
+pub(crate) fn split_contacts(value: &str) -> Vec<String> {
     let mut out = Vec::new();
     let (mut depth, mut quoted, mut start) = (0i32, false, 0);
     for (i, c) in value.char_indices() {
@@ -1904,7 +1905,10 @@ fn split_contacts(value: &str) -> Vec<String> {
             '<' if !quoted => depth += 1,
             '>' if !quoted => depth -= 1,
             ',' if !quoted && depth == 0 => {
-                out.push(value[start..i].trim().to_string());
+                let part = value[start..i].trim();
+                if !part.is_empty() {
+                    out.push(part.to_string());
+                }
                 start = i + 1;
             }
             _ => {}
@@ -1918,9 +1922,20 @@ fn split_contacts(value: &str) -> Vec<String> {
 }
 
 /// A contact's URI and its `expires` parameter.
-fn split_contact(c: &str) -> (String, Option<u32>) {
-    let (uri, params) = match (c.find('<'), c.find('>')) {
-        (Some(a), Some(b)) if a < b => (c[a + 1..b].to_string(), &c[b + 1..]),
+pub(crate) fn split_contact(c: &str) -> (String, Option<u32>) {
+    // The `<` that opens the URI is the first one outside a quoted display name.
+    let mut quoted = false;
+    let open = c.char_indices().find_map(|(i, ch)| match ch {
+        '"' => {
+            quoted = !quoted;
+            None
+        }
+        '<' if !quoted => Some(i),
+        _ => None,
+    });
+    let close = open.and_then(|a| c[a..].find('>').map(|b| a + b));
+    let (uri, params) = match (open, close) {
+        (Some(a), Some(b)) => (c[a + 1..b].to_string(), &c[b + 1..]),
         _ => match c.split_once(';') {
             Some((u, p)) => (u.trim().to_string(), p),
             None => (c.trim().to_string(), ""),
@@ -1951,6 +1966,8 @@ mod tests {
         assert_eq!(uri_user("sip:8001:secret@host").as_deref(), Some("8001"));
         assert_eq!(uri_user("<sip:127.0.0.1>"), None);
         assert_eq!(uri_user("garbage"), None);
+        // Regression (found by the corpus mutations): an empty user before a password gave Some("").
+        assert_eq!(uri_user("<sip::secret@host>"), None);
     }
 
     #[test]
@@ -1973,6 +1990,25 @@ mod tests {
         assert_eq!(
             split_contact("sip:a@b;expires=0"),
             ("sip:a@b".to_string(), Some(0))
+        );
+    }
+
+    /// Regression (found by the corpus mutations): `Contact: , <sip:...>` gave an empty contact.
+    #[test]
+    fn empty_entries_in_a_contact_list_are_skipped() {
+        assert_eq!(
+            split_contacts(" , <sip:a@b>,,"),
+            vec!["<sip:a@b>".to_string()]
+        );
+    }
+
+    /// Regression (found by the corpus mutations): a `>` inside a quoted display name was taken for
+    /// the end of the URI, and the whole header became the contact.
+    #[test]
+    fn a_quoted_display_name_with_angle_brackets_does_not_end_the_uri() {
+        assert_eq!(
+            split_contact("\"张三 <> \" <sip:8001@127.0.0.1:5060>;expires=30"),
+            ("sip:8001@127.0.0.1:5060".to_string(), Some(30))
         );
     }
 
