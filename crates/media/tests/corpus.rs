@@ -78,7 +78,7 @@ fn random_bytes_pass() {
         let _ = target;
         for _ in 0..500 {
             let len = rng.below(300);
-            let input: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            let input: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
             check(&input);
         }
     }
