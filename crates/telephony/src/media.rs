@@ -146,8 +146,8 @@ struct LegState {
 
 pub struct MediaLeg {
     pub(crate) port: u16,
-    socket: Arc<UdpSocket>,
-    rtcp: Arc<UdpSocket>,
+    /// RTP and RTCP; taken (closed) when the leg is closed, so the port is free when it is counted so.
+    sockets: Mutex<Option<(Arc<UdpSocket>, Arc<UdpSocket>)>>,
     state: Mutex<LegState>,
     events: Mutex<Option<mpsc::UnboundedSender<MediaEvent>>>,
     cancel: CancellationToken,
@@ -222,13 +222,14 @@ impl MediaEngine {
                     if tries > 64 {
                         return Err(MediaError::NoPorts);
                     }
+                    // A leg closed a moment ago: its receive task may not have let go of the socket.
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
                 }
             }
         };
         let leg = Arc::new(MediaLeg {
             port,
-            socket: Arc::new(socket),
-            rtcp: Arc::new(rtcp),
+            sockets: Mutex::new(Some((Arc::new(socket), Arc::new(rtcp)))),
             state: Mutex::new(LegState::new(Codec::Pcma, self.jitter_frames)),
             events: Mutex::new(None),
             cancel: self.cancel.child_token(),
@@ -345,7 +346,9 @@ impl MediaEngine {
                     ssrc: st.ssrc,
                 };
                 rtp::write(&header, &payload, &mut packet);
-                let _ = leg.socket.try_send_to(&packet, remote);
+                if let Some((rtp_socket, _)) = leg.sockets.lock().as_ref() {
+                    let _ = rtp_socket.try_send_to(&packet, remote);
+                }
                 st.seq = st.seq.wrapping_add(1);
                 st.packets_sent = st.packets_sent.wrapping_add(1);
                 st.octets_sent = st.octets_sent.wrapping_add(payload.len() as u32);
@@ -361,7 +364,9 @@ impl MediaEngine {
                     let mut buf = Vec::new();
                     rtcp::write_sender_report(&sr, &mut buf);
                     let rtcp_remote = SocketAddr::new(remote.ip(), remote.port().wrapping_add(1));
-                    let _ = leg.rtcp.try_send_to(&buf, rtcp_remote);
+                    if let Some((_, rtcp_socket)) = leg.sockets.lock().as_ref() {
+                        let _ = rtcp_socket.try_send_to(&buf, rtcp_remote);
+                    }
                 }
             }
             st.timestamp = st.timestamp.wrapping_add(FRAME_SAMPLES as u32);
@@ -400,16 +405,19 @@ async fn ticker(engine: std::sync::Weak<MediaEngine>) {
 }
 
 async fn receive(leg: Arc<MediaLeg>) {
+    let Some((socket, rtcp)) = leg.sockets.lock().clone() else {
+        return;
+    };
     let mut buf = vec![0u8; 2048];
     let mut rtcp_buf = vec![0u8; 2048];
     loop {
         tokio::select! {
             _ = leg.cancel.cancelled() => return,
-            r = leg.socket.recv_from(&mut buf) => {
+            r = socket.recv_from(&mut buf) => {
                 let Ok((n, from)) = r else { continue };
                 leg.on_rtp(&buf[..n], from);
             }
-            r = leg.rtcp.recv_from(&mut rtcp_buf) => {
+            r = rtcp.recv_from(&mut rtcp_buf) => {
                 // Peers' reports are parsed (malformed ones ignored); statistics are a later concern.
                 if let Ok((n, _)) = r {
                     let _ = rtcp::parse_compound(&rtcp_buf[..n]);
@@ -750,6 +758,7 @@ impl MediaLeg {
                 engine.leave_room(room, self);
             }
             engine.legs.lock().retain(|l| !Arc::ptr_eq(l, self));
+            *self.sockets.lock() = None;
             engine.ports.lock().put(self.port);
         }
         *self.events.lock() = None;

@@ -213,8 +213,15 @@ impl Telephony {
     ) -> anyhow::Result<Telephony> {
         let cancel = CancellationToken::new();
         let transports = TransportLayer::new(cancel.child_token());
-        let udp =
-            UdpConnection::create_connection(cfg.sip, None, Some(cancel.child_token())).await?;
+        let socket = bind_sip(cfg.sip)?;
+        socket.set_nonblocking(true)?;
+        let socket = tokio::net::UdpSocket::from_std(socket)?;
+        let udp = UdpConnection::from_socket(
+            Arc::new(GuardedUdp(socket)),
+            None,
+            Some(cancel.child_token()),
+        )
+        .await?;
         let local = udp.get_addr().get_socketaddr()?;
         transports.add_transport(udp.into());
         let tcp = TcpListenerConnection::new(local, None).await?;
@@ -633,6 +640,13 @@ impl Engine {
 
     async fn on_transaction(self: Arc<Self>, mut tx: Transaction) {
         let Some(src) = source(&tx) else { return };
+        if tx.original.method != Method::Ack
+            && let Some((status, why)) = malformed(&tx.original)
+        {
+            let warning = header("Warning", format!("399 kefu \"{why}\""));
+            let _ = tx.reply_with(status, vec![warning], None).await;
+            return;
+        }
         let method = tx.original.method;
         if method != Method::Ack {
             let trusted_trunk = self.trunks().await.iter().any(|t| t.allows(src.ip()));
@@ -1893,6 +1907,136 @@ fn end_info(leg: &Leg, reason: &TerminatedReason) -> EndInfo {
             sip_status: Some(407),
         },
     }
+}
+
+/// The most a SIP message may have (rsipstack's TCP frame limit).
+const MAX_MESSAGE: usize = 65_535;
+/// What rsipstack reads of a datagram; a longer one would arrive cut.
+const MAX_DATAGRAM: usize = 8_192;
+
+/// The SIP UDP socket, on a port that is free for TCP too: rsipstack binds the TCP listener later, in a
+/// task of its own, and only logs it when that fails. With port 0, ports are tried until one is free
+/// for both.
+fn bind_sip(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    for _ in 0..50 {
+        let udp = std::net::UdpSocket::bind(addr)?;
+        match std::net::TcpListener::bind(udp.local_addr()?) {
+            Ok(_probe) => return Ok(udp),
+            Err(e) if addr.port() != 0 => return Err(e),
+            Err(_) => continue,
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        "no port free for both SIP over UDP and TCP",
+    ))
+}
+
+/// Why a parsed request is refused before anything looks at it.
+fn malformed(req: &rsipstack::sip::Request) -> Option<(StatusCode, &'static str)> {
+    if req.version != rsipstack::sip::Version::V2 {
+        return Some((StatusCode::VersionNotSupported, "only SIP/2.0"));
+    }
+    let content_length = req.headers.iter().find_map(|h| match h {
+        Header::ContentLength(v) => Some(v.value().trim().to_string()),
+        _ => None,
+    });
+    if let Some(v) = content_length
+        && v.parse::<usize>().ok() != Some(req.body.len())
+    {
+        return Some((
+            StatusCode::BadRequest,
+            "Content-Length does not match the body",
+        ));
+    }
+    match req.cseq_header().and_then(|c| c.method()) {
+        Ok(m) if m == req.method => {}
+        _ => return Some((StatusCode::BadRequest, "CSeq does not match the request")),
+    }
+    if req
+        .headers
+        .iter()
+        .any(|h| h.value().bytes().any(|b| b < 0x20 && b != b'\t'))
+    {
+        return Some((StatusCode::BadRequest, "control character in a header"));
+    }
+    let size: usize = req
+        .headers
+        .iter()
+        .map(|h| h.name().len() + h.value().len() + 4)
+        .sum::<usize>()
+        + req.body.len();
+    if size > MAX_MESSAGE {
+        return Some((StatusCode::MessageTooLarge, "message too large"));
+    }
+    None
+}
+
+/// The SIP UDP socket as rsipstack sees it: datagrams longer than rsipstack reads are dropped (they
+/// would arrive cut), and a `received` parameter in a request's top Via is removed (only we set it;
+/// rsipstack keeps a forged one when sent-by matches the source, and replies go there).
+struct GuardedUdp(tokio::net::UdpSocket);
+
+#[async_trait::async_trait]
+impl rsipstack::platform::net::UdpSocket for GuardedUdp {
+    async fn recv_from(&self, buf: &mut [u8]) -> rsipstack::Result<(usize, SocketAddr)> {
+        let mut datagram = vec![0u8; 65_536];
+        loop {
+            let (n, from) = self.0.recv_from(&mut datagram).await?;
+            if n > buf.len().min(MAX_DATAGRAM) {
+                tracing::debug!(%from, bytes = n, "datagram too large, dropped");
+                continue;
+            }
+            let clean = strip_top_via_received(&datagram[..n]);
+            buf[..clean.len()].copy_from_slice(&clean);
+            return Ok((clean.len(), from));
+        }
+    }
+    async fn send_to(&self, buf: &[u8], addr: SocketAddr) -> rsipstack::Result<usize> {
+        Ok(self.0.send_to(buf, addr).await?)
+    }
+    fn local_addr(&self) -> rsipstack::Result<SocketAddr> {
+        Ok(self.0.local_addr()?)
+    }
+}
+
+/// A request with `;received=...` taken out of its first Via value.
+fn strip_top_via_received(msg: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use std::borrow::Cow;
+    if msg.starts_with(b"SIP/") {
+        return Cow::Borrowed(msg);
+    }
+    let head_end = msg
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(msg.len());
+    let mut start = 0;
+    while start < head_end {
+        let end = msg[start..head_end]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(head_end, |p| start + p);
+        let line = &msg[start..end];
+        let is_via = line.len() > 2
+            && (line[..4.min(line.len())].eq_ignore_ascii_case(b"via:")
+                || line[..2].eq_ignore_ascii_case(b"v:"));
+        if is_via {
+            let value_end = line.iter().position(|&b| b == b',').unwrap_or(line.len());
+            let lower = line[..value_end].to_ascii_lowercase();
+            let Some(at) = lower.windows(10).position(|w| w == b";received=") else {
+                return Cow::Borrowed(msg);
+            };
+            let stop = line[at + 1..value_end]
+                .iter()
+                .position(|&b| b == b';' || b == b' ')
+                .map_or(value_end, |p| at + 1 + p);
+            let mut out = msg[..start + at].to_vec();
+            out.extend_from_slice(&msg[start + stop..]);
+            return Cow::Owned(strip_top_via_received(&out).into_owned());
+        }
+        start = end + 2;
+    }
+    Cow::Borrowed(msg)
 }
 
 /// `<sip:a@b>;expires=60, <sip:c@d>` → the two contacts (commas inside <> or quotes kept).
