@@ -1693,7 +1693,7 @@ impl Engine {
         self.legs.lock().insert(leg_key(&dialog.id()), leg.clone());
         let mut ended = leg.events.subscribe();
         let outcome = tokio::time::timeout(self.cfg.ring_timeout, handle).await;
-        let resp = match outcome {
+        let result = match outcome {
             Err(_) => {
                 self.hangup(&leg, "no_answer").await;
                 self.end_leg(
@@ -1707,8 +1707,14 @@ impl Engine {
                 );
                 return Err(OriginateError::NoAnswer);
             }
-            Ok(Err(e)) => {
-                let e = e.to_string();
+            // The INVITE task failed (join error) or the INVITE did (signalling error).
+            Ok(joined) => joined
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string())),
+        };
+        let resp = match result {
+            Ok((_, resp)) => resp,
+            Err(e) => {
                 self.end_leg(
                     &leg,
                     EndInfo {
@@ -1720,20 +1726,6 @@ impl Engine {
                 );
                 return Err(OriginateError::Sip(e));
             }
-            Ok(Ok(Err(e))) => {
-                let e = e.to_string();
-                self.end_leg(
-                    &leg,
-                    EndInfo {
-                        disposition: Disposition::Failed,
-                        cause: "signalling_error".into(),
-                        side: Side::System,
-                        sip_status: None,
-                    },
-                );
-                return Err(OriginateError::Sip(e));
-            }
-            Ok(Ok(Ok((_, resp)))) => resp,
         };
         let Some(resp) = resp else {
             self.end_leg(

@@ -179,24 +179,28 @@ async fn invites_from_unknown_sources_get_403_and_registered_phones_are_challeng
     let e = engine(&[("96777", Target::Flow("main".into()))]).await;
     let addr = e.addr;
     tokio::task::spawn_blocking(move || {
-        let stranger = RawSip::new("127.0.0.31", addr);
-        let invite = |c: &RawSip, auth: Option<&str>| {
-            let local = c.local();
-            let body = "v=0\r\no=- 1 1 IN IP4 127.0.0.31\r\ns=-\r\nc=IN IP4 127.0.0.31\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n".to_string();
-            let auth = auth.map(|a| format!("Proxy-Authorization: {a}\r\n")).unwrap_or_default();
-            format!(
-                "INVITE sip:96777@{addr} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-inv-{r}\r\nFrom: <sip:8001@{addr}>;tag=f{r}\r\nTo: <sip:96777@{addr}>\r\nCall-ID: inv-{r}@test\r\nCSeq: 1 INVITE\r\nContact: <sip:8001@{local}>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-                body.len(),
-                r = rand::random::<u32>(),
-            )
-        };
-        let reply = stranger.send(invite(&stranger, None).as_bytes()).unwrap();
+        let mut stranger = RawSip::new("127.0.0.31", addr);
+        let reply = stranger.invite("96777", None).unwrap();
         assert_eq!(status(&reply), 403, "{reply}");
         let mut phone = RawSip::new("127.0.0.32", addr);
-        assert_eq!(phone.register_with_password("8001", PASSWORD).as_deref().map(status), Some(200));
-        let reply = phone.send(invite(&phone, None).as_bytes()).unwrap();
-        assert_eq!(status(&reply), 407, "a registered phone's source is challenged: {reply}");
-        assert!(header(&reply, "Proxy-Authenticate").unwrap().contains("realm=\"kefu\""));
+        assert_eq!(
+            phone
+                .register_with_password("8001", PASSWORD)
+                .as_deref()
+                .map(status),
+            Some(200)
+        );
+        let reply = phone.invite("96777", None).unwrap();
+        assert_eq!(
+            status(&reply),
+            407,
+            "a registered phone's source is challenged: {reply}"
+        );
+        assert!(
+            header(&reply, "Proxy-Authenticate")
+                .unwrap()
+                .contains("realm=\"kefu\"")
+        );
     })
     .await
     .unwrap();

@@ -312,19 +312,46 @@ pub fn digest_md5(
 
 impl RawSip {
     /// An INVITE with a PCMA offer to `callee`, with a Proxy-Authorization when given. Returns the first
-    /// final reply (provisional ones skipped).
+    /// final reply (provisional ones skipped); a failure is ACKed so the server's transaction completes.
     pub fn invite(&mut self, callee: &str, authorization: Option<&str>) -> Option<String> {
+        let reply = self.send_invite(callee, 40000, authorization)?;
+        if status(&reply) >= 300 {
+            let ack = format!(
+                "ACK sip:{callee}@{server} SIP/2.0\r\nVia: {via}\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: {seq} ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                server = self.server,
+                via = header(&reply, "Via").unwrap_or_default(),
+                from = header(&reply, "From").unwrap_or_default(),
+                to = header(&reply, "To").unwrap_or_default(),
+                cid = header(&reply, "Call-ID").unwrap_or_default(),
+                seq = self.seq,
+            );
+            self.sock.send_to(ack.as_bytes(), self.server).unwrap();
+        }
+        Some(reply)
+    }
+
+    /// An INVITE offering PCMA at `rtp_port`; the final reply (a 2xx is the caller's to ACK).
+    pub fn invite_offering(&mut self, callee: &str, rtp_port: u16) -> Option<String> {
+        self.send_invite(callee, rtp_port, None)
+    }
+
+    fn send_invite(
+        &mut self,
+        callee: &str,
+        rtp_port: u16,
+        authorization: Option<&str>,
+    ) -> Option<String> {
         self.seq += 1;
         let local = self.local();
         let ip = local.ip();
         let body = format!(
-            "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"
+            "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {rtp_port} RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"
         );
         let auth = authorization
             .map(|a| format!("Proxy-Authorization: {a}\r\n"))
             .unwrap_or_default();
         let msg = format!(
-            "INVITE sip:{callee}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-inv-{seq}-{r}\r\nFrom: <sip:carrier@{local}>;tag=f{r}\r\nTo: <sip:{callee}@{server}>\r\nCall-ID: inv-{port}-{seq}@test\r\nCSeq: {seq} INVITE\r\nContact: <sip:carrier@{local}>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\n{auth}Content-Length: {len}\r\n\r\n{body}",
+            "INVITE sip:{callee}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-inv-{seq}-{r}\r\nFrom: <sip:caller@{local}>;tag=f{r}\r\nTo: <sip:{callee}@{server}>\r\nCall-ID: inv-{port}-{seq}@test\r\nCSeq: {seq} INVITE\r\nContact: <sip:caller@{local}>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\n{auth}Content-Length: {len}\r\n\r\n{body}",
             server = self.server,
             seq = self.seq,
             r = rand::random::<u32>(),
@@ -335,19 +362,6 @@ impl RawSip {
         loop {
             let reply = self.recv()?;
             if status(&reply) >= 200 {
-                // ACK a failure so the server's transaction completes.
-                if status(&reply) >= 300 {
-                    let to = header(&reply, "To").unwrap_or_default();
-                    let via = header(&reply, "Via").unwrap_or_default();
-                    let ack = format!(
-                        "ACK sip:{callee}@{server} SIP/2.0\r\nVia: {via}\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: {seq} ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-                        server = self.server,
-                        from = header(&reply, "From").unwrap_or_default(),
-                        cid = header(&reply, "Call-ID").unwrap_or_default(),
-                        seq = self.seq,
-                    );
-                    self.sock.send_to(ack.as_bytes(), self.server).unwrap();
-                }
                 return Some(reply);
             }
         }
@@ -370,31 +384,6 @@ impl RawSip {
 }
 
 impl RawSip {
-    /// An INVITE from the trusted trunk's address offering PCMA at `rtp_port`; the final reply.
-    pub fn invite_offering(&mut self, callee: &str, rtp_port: u16) -> Option<String> {
-        self.seq += 1;
-        let local = self.local();
-        let ip = local.ip();
-        let body = format!(
-            "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {rtp_port} RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"
-        );
-        let msg = format!(
-            "INVITE sip:{callee}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-inv-{seq}-{r}\r\nFrom: <sip:phone@{local}>;tag=f{r}\r\nTo: <sip:{callee}@{server}>\r\nCall-ID: inv-{port}-{seq}@test\r\nCSeq: {seq} INVITE\r\nContact: <sip:phone@{local}>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{body}",
-            server = self.server,
-            seq = self.seq,
-            r = rand::random::<u32>(),
-            port = local.port(),
-            len = body.len(),
-        );
-        self.sock.send_to(msg.as_bytes(), self.server).unwrap();
-        loop {
-            let reply = self.recv()?;
-            if status(&reply) >= 200 {
-                return Some(reply);
-            }
-        }
-    }
-
     /// ACKs a 2xx (a new transaction: its own branch).
     pub fn ack(&self, ok: &str) {
         let local = self.local();
