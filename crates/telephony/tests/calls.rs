@@ -330,3 +330,24 @@ async fn rtp_goes_back_to_where_the_peer_sends_from() {
     );
     call.hangup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sip_info_digits_are_digits_too() {
+    let mut e = engine(&[("96777", Target::Flow("main".into()))]).await;
+    let run = tokio::spawn(sipp(
+        Sipp::new(scenario("info_dtmf.xml"))
+            .remote(e.addr)
+            .service("96777"),
+    ));
+    let IncomingCall { call, .. } = next_call(&mut e).await;
+    call.answer().await.unwrap();
+    let spec = CollectSpec {
+        max_digits: 2,
+        first_digit_timeout: Duration::from_secs(10),
+        inter_digit_timeout: Duration::from_secs(5),
+        terminator: None,
+    };
+    assert_eq!(call.collect(&spec).await.unwrap().digits, "42");
+    call.wait_ended().await;
+    run.await.unwrap().assert_ok();
+}
