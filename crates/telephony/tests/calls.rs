@@ -98,8 +98,11 @@ async fn cancel_before_answer_ends_the_leg_as_cancelled() {
             .service("96777"),
     ));
     let IncomingCall { call, .. } = next_call(&mut e).await;
+    let mut events = call.events();
     call.ring().await.unwrap();
     let end = call.wait_ended().await;
+    assert_eq!(events.recv().await.unwrap(), CallEvent::Ringing);
+    assert!(matches!(events.recv().await.unwrap(), CallEvent::Ended(_)));
     assert_eq!(end.disposition, Disposition::Cancelled);
     assert_eq!(end.side, Side::Caller);
     run.await.unwrap().assert_ok();
