@@ -395,8 +395,14 @@ impl Telephony {
     /// Ends every leg and stops the engine.
     pub async fn shutdown(&self) {
         let legs: Vec<Arc<Leg>> = self.engine.legs.lock().values().cloned().collect();
+        let hung_up = !legs.is_empty();
         for leg in legs {
             self.engine.hangup(&leg, "system_shutdown").await;
+        }
+        if hung_up {
+            // The BYEs and CANCELs go out from their own tasks: give them a moment to leave before the
+            // transports close.
+            tokio::time::sleep(Duration::from_millis(300)).await;
         }
         self.engine.cancel.cancel();
     }
@@ -1300,9 +1306,14 @@ impl Engine {
                         sip_status: None,
                     },
                 );
-                if let Err(e) = leg.sip.dialog.bye().await {
-                    tracing::debug!(error = %e, "BYE failed");
-                }
+                // The leg has ended for kefu; the BYE's transaction (up to 32 s when the peer never
+                // answers) runs on its own, so hanging up returns at once.
+                let dialog = leg.sip.dialog.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = dialog.bye().await {
+                        tracing::debug!(error = %e, "BYE failed");
+                    }
+                });
             }
             Phase::Ringing if leg.info.direction == Direction::Inbound => {
                 self.end_leg(
@@ -1329,7 +1340,8 @@ impl Engine {
                         sip_status: None,
                     },
                 );
-                let _ = leg.sip.dialog.cancel().await;
+                let dialog = leg.sip.dialog.clone();
+                tokio::spawn(async move { dialog.cancel().await });
             }
         }
     }
