@@ -1289,7 +1289,11 @@ impl Engine {
 
     pub(crate) async fn hangup(&self, leg: &Arc<Leg>, cause: &str) {
         let phase = leg.phase();
-        let our_side = if leg.info.direction == Direction::Inbound {
+        // kefu ending a leg on its own account (no audio, shutting down) is the system's doing; an
+        // application hanging up is kefu's side of the leg.
+        let our_side = if matches!(cause, "media_timeout" | "system_shutdown") {
+            Side::System
+        } else if leg.info.direction == Direction::Inbound {
             Side::Callee
         } else {
             Side::Caller

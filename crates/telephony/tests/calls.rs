@@ -354,3 +354,59 @@ async fn sip_info_digits_are_digits_too() {
     call.wait_ended().await;
     run.await.unwrap().assert_ok();
 }
+
+/// A peer that stops sending RTP (a phone that lost its network) is hung up after the media timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_audio_stops_is_ended_after_the_media_timeout() {
+    let mut e = common::engine_with(&[("96777", Target::Flow("main".into()))], |cfg| {
+        cfg.media_timeout = Duration::from_secs(1)
+    })
+    .await;
+    let addr = e.addr;
+    let phone = tokio::task::spawn_blocking(move || {
+        let mut phone = common::RawSip::new("127.0.0.1", addr);
+        let rtp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let ok = phone
+            .invite_offering("96777", rtp.local_addr().unwrap().port())
+            .expect("an answer");
+        phone.ack(&ok);
+        let port: u16 = ok
+            .lines()
+            .find_map(|l| l.strip_prefix("m=audio "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .expect("kefu's RTP port in the answer");
+        // Half a second of audio, then nothing.
+        for seq in 0u16..25 {
+            let mut pkt = vec![
+                0x80,
+                8,
+                (seq >> 8) as u8,
+                seq as u8,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                42,
+            ];
+            pkt[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+            pkt.extend_from_slice(&[0xd5; 160]);
+            rtp.send_to(&pkt, ("127.0.0.1", port)).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        phone
+    });
+    let IncomingCall { call, .. } = next_call(&mut e).await;
+    call.answer().await.unwrap();
+    let _phone = phone.await.unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(10), call.wait_ended())
+        .await
+        .expect("the silent call is ended");
+    assert_eq!(end.cause, "media_timeout");
+    assert_eq!(end.side, Side::System);
+    assert_eq!(end.disposition, Disposition::Answered);
+    assert!(call.packets_received() >= 20);
+}
