@@ -286,35 +286,15 @@ async fn rtp_goes_back_to_where_the_peer_sends_from() {
         let ok = phone.invite_offering("96777", 9).expect("an answer");
         assert_eq!(common::status(&ok), 200, "{ok}");
         phone.ack(&ok);
-        let port: u16 = ok
-            .lines()
-            .find_map(|l| l.strip_prefix("m=audio "))
-            .and_then(|l| l.split_whitespace().next())
-            .and_then(|p| p.parse().ok())
-            .expect("kefu's RTP port in the answer");
+        let port = common::answered_rtp_port(&ok);
         let rtp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         rtp.set_read_timeout(Some(Duration::from_millis(100)))
             .unwrap();
         let mut buf = [0u8; 2048];
         let mut received = 0;
         for seq in 0u16..40 {
-            let mut pkt = vec![
-                0x80,
-                8,
-                (seq >> 8) as u8,
-                seq as u8,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                42,
-            ];
-            pkt[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
-            pkt.extend_from_slice(&[0xd5; 160]);
-            rtp.send_to(&pkt, ("127.0.0.1", port)).unwrap();
+            rtp.send_to(&common::pcma_silence_packet(seq), ("127.0.0.1", port))
+                .unwrap();
             if let Ok((n, _)) = rtp.recv_from(&mut buf)
                 && n > 12
                 && buf[1] & 0x7f == 8
@@ -370,31 +350,11 @@ async fn a_call_whose_audio_stops_is_ended_after_the_media_timeout() {
             .invite_offering("96777", rtp.local_addr().unwrap().port())
             .expect("an answer");
         phone.ack(&ok);
-        let port: u16 = ok
-            .lines()
-            .find_map(|l| l.strip_prefix("m=audio "))
-            .and_then(|l| l.split_whitespace().next())
-            .and_then(|p| p.parse().ok())
-            .expect("kefu's RTP port in the answer");
+        let port = common::answered_rtp_port(&ok);
         // Half a second of audio, then nothing.
         for seq in 0u16..25 {
-            let mut pkt = vec![
-                0x80,
-                8,
-                (seq >> 8) as u8,
-                seq as u8,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                42,
-            ];
-            pkt[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
-            pkt.extend_from_slice(&[0xd5; 160]);
-            rtp.send_to(&pkt, ("127.0.0.1", port)).unwrap();
+            rtp.send_to(&common::pcma_silence_packet(seq), ("127.0.0.1", port))
+                .unwrap();
             std::thread::sleep(Duration::from_millis(20));
         }
         phone

@@ -401,3 +401,33 @@ impl RawSip {
         self.sock.send_to(ack.as_bytes(), self.server).unwrap();
     }
 }
+
+/// kefu's RTP port in the SDP of a 200 OK.
+pub fn answered_rtp_port(ok: &str) -> u16 {
+    ok.lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .expect("kefu's RTP port in the answer")
+}
+
+/// An RTP packet (PCMA, 20 ms of A-law silence) with sequence `seq`.
+pub fn pcma_silence_packet(seq: u16) -> Vec<u8> {
+    let mut pkt = vec![
+        0x80,
+        8,
+        (seq >> 8) as u8,
+        seq as u8,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        42,
+    ];
+    pkt[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+    pkt.extend_from_slice(&[0xd5; 160]);
+    pkt
+}
