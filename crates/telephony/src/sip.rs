@@ -275,6 +275,19 @@ impl Telephony {
             let endpoint = endpoint.clone();
             tokio::spawn(async move { endpoint.serve().await });
         }
+        // rsipstack binds the TCP listener in a task of its own: return once it accepts, so a caller
+        // (a test, a health check) never meets a refused connection.
+        let probe = if local.ip().is_unspecified() {
+            SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), local.port())
+        } else {
+            local
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(probe).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         tokio::spawn(transactions(engine.clone(), incoming_transactions));
         tokio::spawn(dialog_states(Arc::downgrade(&engine), state_rx));
         tokio::spawn(sweeper(Arc::downgrade(&engine)));
