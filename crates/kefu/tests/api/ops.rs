@@ -221,6 +221,9 @@ fn kefu(args: &[&str], data: &Path, env: &[(&str, &str)]) -> Command {
             cmd.env_remove(k);
         }
     }
+    // SIP on a free loopback port: the default 0.0.0.0:5060 may be taken on the machine, and these
+    // tests run side by side (a CI run failed on "Address already in use" for 5060).
+    cmd.env("KEFU_SIP__LISTEN", "127.0.0.1:0");
     cmd.envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
