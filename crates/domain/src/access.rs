@@ -2,7 +2,7 @@
 //! on every API route (the route table in `kefu-api` names a [`Permission`] for each route).
 
 use crate::FieldError;
-use crate::customer::keyword_enum;
+use crate::keyword_enum;
 
 keyword_enum!(
     Role { Admin = "admin", Supervisor = "supervisor", Agent = "agent", SiteStaff = "site_staff", Auditor = "auditor" }

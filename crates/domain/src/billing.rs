@@ -1,7 +1,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::FieldError;
-use crate::customer::keyword_enum;
+use crate::keyword_enum;
 
 /// A billing period: one calendar month, written `2026-10`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

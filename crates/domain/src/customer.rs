@@ -10,7 +10,7 @@ macro_rules! text_value {
         pub struct $name(String);
 
         impl $name {
-            pub fn parse(input: &str) -> Result<$name, FieldError> {
+            pub fn parse(input: &str) -> Result<$name, $crate::FieldError> {
                 bounded_text(input, $min, $max).map($name)
             }
 
@@ -72,6 +72,9 @@ impl CustomerNo {
     }
 }
 
+/// An enum of keywords that read in English (`as_str`, serde) and, through the type's own
+/// `from_chinese`, in Chinese.
+#[macro_export]
 macro_rules! keyword_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $word:literal),* $(,)? }) => {
         $(#[$m])*
@@ -89,13 +92,13 @@ macro_rules! keyword_enum {
                 }
             }
 
-            pub fn parse(input: &str) -> Result<$name, FieldError> {
+            pub fn parse(input: &str) -> Result<$name, $crate::FieldError> {
                 let s = input.trim();
                 $(if s.eq_ignore_ascii_case($word) { return Ok($name::$variant); })*
                 if let Some(v) = Self::from_chinese(s) {
                     return Ok(v);
                 }
-                Err(FieldError::new("", format!(
+                Err($crate::FieldError::new("", format!(
                     "must be one of: {}",
                     [$($word),*].join(", ")
                 )))
@@ -109,7 +112,6 @@ macro_rules! keyword_enum {
         }
     };
 }
-pub(crate) use keyword_enum;
 
 keyword_enum!(
     /// 瓶装气 (cylinders delivered) or 管道气 (piped, metered).

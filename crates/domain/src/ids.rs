@@ -62,4 +62,16 @@ id_type!(
     DidRouteId,
     /// One leg of a call, as recorded when it ended.
     CallRecordId,
+    /// A work order (工单).
+    WorkOrderId,
+    /// A kind of work order, with its form, default unit and SLA (工单类型).
+    WorkOrderTypeId,
+    /// One step on a work order's timeline.
+    WorkOrderEventId,
+    /// A business calendar: working hours, holidays and make-up working days.
+    CalendarId,
+    /// A file attached to a work order or its feedback.
+    AttachmentId,
+    /// A notification waiting in the outbox.
+    NotificationId,
 );

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 pub use ipnet::IpNet;
 
 use crate::FieldError;
-use crate::customer::keyword_enum;
+use crate::keyword_enum;
 
 macro_rules! string_value {
     ($name:ident) => {
