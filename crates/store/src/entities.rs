@@ -228,3 +228,141 @@ entity!(call_record, "call_records", {
     pub recording_path: Option<String>,
     pub created_at: DateTimeUtc,
 });
+
+entity!(calendar, "calendars", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub spec: Json,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+});
+
+entity!(work_order_type, "work_order_types", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub description: Option<String>,
+    pub fields: Json,
+    pub priority_rules: Json,
+    pub default_priority: String,
+    pub default_unit_id: Option<Uuid>,
+    pub fallback_unit_id: Option<Uuid>,
+    pub calendar_id: Uuid,
+    pub sla: Json,
+    pub callback_required: bool,
+    pub active: bool,
+    pub sort: i32,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+});
+
+entity!(work_order, "work_orders", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub no: String,
+    pub type_id: Uuid,
+    pub status: String,
+    pub priority: String,
+    pub priority_rank: i16,
+    pub channel: String,
+    pub origin_kind: Option<String>,
+    pub origin_ref: Option<String>,
+    pub customer_id: Option<Uuid>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub address: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub fields: Json,
+    pub unit_id: Option<Uuid>,
+    pub assignee_id: Option<Uuid>,
+    pub created_by: Option<Uuid>,
+    pub sla: Json,
+    pub due_at: Option<DateTimeUtc>,
+    pub next_sla_at: Option<DateTimeUtc>,
+    pub breached: bool,
+    pub urge_count: i32,
+    pub customer_query_count: i32,
+    pub feedback: Option<Json>,
+    pub satisfaction: Option<i16>,
+    pub merged_into: Option<Uuid>,
+    pub closed_at: Option<DateTimeUtc>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+});
+
+entity!(work_order_event, "work_order_events", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub work_order_id: Uuid,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: String,
+    pub note: Option<String>,
+    pub data: Option<Json>,
+    pub at: DateTimeUtc,
+});
+
+entity!(attachment, "attachments", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub work_order_id: Option<Uuid>,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub content: Vec<u8>,
+    pub uploaded_by: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+});
+
+entity!(notification, "notifications", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub event: String,
+    pub work_order_id: Option<Uuid>,
+    pub recipient_id: Uuid,
+    pub channel: String,
+    pub title: String,
+    pub body: String,
+    pub payload: Json,
+    pub created_at: DateTimeUtc,
+    pub delivered_at: Option<DateTimeUtc>,
+    pub read_at: Option<DateTimeUtc>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+});
+
+entity!(idempotency_key, "idempotency_keys", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub owner: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub key: String,
+    pub request_hash: String,
+    pub work_order_id: Uuid,
+    pub created_at: DateTimeUtc,
+});
+
+entity!(work_order_sequence, "work_order_sequences", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub day: String,
+    pub last: i32,
+});
+
+entity!(saved_filter, "saved_filters", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub query: Json,
+    pub created_at: DateTimeUtc,
+});

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(Foundation),
             Box::new(CustomerSearch),
             Box::new(Telephony),
+            Box::new(WorkOrders),
         ]
     }
 }
@@ -502,6 +503,313 @@ impl MigrationTrait for Telephony {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in ["call_records", "did_routes", "trunks", "extensions"] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Work orders (issue 4): business calendars, work-order types, the orders with their timeline,
+/// attachments, the notification outbox, idempotency keys, the per-day number sequence and saved list
+/// filters.
+struct WorkOrders;
+
+impl MigrationName for WorkOrders {
+    fn name(&self) -> &str {
+        "m20261126_000004_work_orders"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for WorkOrders {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // `spec` is a kefu_workorders::calendar::CalendarSpec as JSON: weekly hours, holidays and
+        // make-up working days, edited as data.
+        m.create_table(
+            Table::create()
+                .table("calendars")
+                .col(pk_uuid("id"))
+                .col(string_uniq("code"))
+                .col(string("name"))
+                .col(json_binary("spec"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+
+        // `fields` is the custom form (Vec<FieldDef>), `priority_rules` Vec<PriorityRule>, `sla` a
+        // kefu_workorders::sla::SlaPolicy. `fallback_unit_id` receives orders the SLA reassigns.
+        m.create_table(
+            Table::create()
+                .table("work_order_types")
+                .col(pk_uuid("id"))
+                .col(string_uniq("code"))
+                .col(string("name"))
+                .col(string_null("name_en"))
+                .col(text_null("description"))
+                .col(json_binary("fields"))
+                .col(json_binary("priority_rules"))
+                .col(string("default_priority"))
+                .col(uuid_null("default_unit_id"))
+                .col(uuid_null("fallback_unit_id"))
+                .col(uuid("calendar_id"))
+                .col(json_binary("sla"))
+                .col(boolean("callback_required"))
+                .col(boolean("active"))
+                .col(integer("sort"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("work_order_types", "default_unit_id", "units"))
+                .foreign_key(&mut fk("work_order_types", "fallback_unit_id", "units"))
+                .foreign_key(&mut fk("work_order_types", "calendar_id", "calendars"))
+                .to_owned(),
+        )
+        .await?;
+
+        // One row per order. `due_at` is the earliest unmet SLA deadline of an open order (NULL once
+        // closed or while paused): the overdue list is a range scan of its index. `next_sla_at` is
+        // when the SLA sweep must next look at the order (NULL: never): the sweep reads only rows
+        // whose time has come. `version` grows with every change (optimistic concurrency).
+        m.create_table(
+            Table::create()
+                .table("work_orders")
+                .col(pk_uuid("id"))
+                .col(string_uniq("no"))
+                .col(uuid("type_id"))
+                .col(string("status"))
+                .col(string("priority"))
+                .col(small_integer("priority_rank"))
+                .col(string("channel"))
+                .col(string_null("origin_kind"))
+                .col(string_null("origin_ref"))
+                .col(uuid_null("customer_id"))
+                .col(string_null("contact_name"))
+                .col(string_null("contact_phone"))
+                .col(string_null("address"))
+                .col(string("title"))
+                .col(text("description"))
+                .col(json_binary("fields"))
+                .col(uuid_null("unit_id"))
+                .col(uuid_null("assignee_id"))
+                .col(uuid_null("created_by"))
+                .col(json_binary("sla"))
+                .col(timestamp_with_time_zone_null("due_at"))
+                .col(timestamp_with_time_zone_null("next_sla_at"))
+                .col(boolean("breached"))
+                .col(integer("urge_count"))
+                .col(integer("customer_query_count"))
+                .col(json_binary_null("feedback"))
+                .col(small_integer_null("satisfaction"))
+                .col(uuid_null("merged_into"))
+                .col(timestamp_with_time_zone_null("closed_at"))
+                .col(integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("work_orders", "type_id", "work_order_types"))
+                .foreign_key(&mut fk("work_orders", "customer_id", "customers"))
+                .foreign_key(&mut fk("work_orders", "unit_id", "units"))
+                .foreign_key(&mut fk("work_orders", "assignee_id", "users"))
+                .foreign_key(&mut fk("work_orders", "created_by", "users"))
+                .foreign_key(&mut fk("work_orders", "merged_into", "work_orders"))
+                .to_owned(),
+        )
+        .await?;
+        for (name, cols) in [
+            ("ix_work_orders_due", &["due_at"][..]),
+            ("ix_work_orders_next_sla", &["next_sla_at"]),
+            ("ix_work_orders_created", &["created_at"]),
+            ("ix_work_orders_status", &["status", "created_at"]),
+            ("ix_work_orders_unit", &["unit_id", "created_at"]),
+            ("ix_work_orders_assignee", &["assignee_id", "created_at"]),
+            ("ix_work_orders_customer", &["customer_id", "created_at"]),
+            ("ix_work_orders_phone", &["contact_phone", "created_at"]),
+            ("ix_work_orders_type", &["type_id", "created_at"]),
+        ] {
+            m.create_index(index(name, "work_orders", cols)).await?;
+        }
+        let db = m.get_connection();
+        let search: &[&str] = match m.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => &[
+                "CREATE VIRTUAL TABLE work_orders_fts USING fts5(title, description, address, content='work_orders', content_rowid='rowid', tokenize='trigram')",
+                "CREATE TRIGGER work_orders_fts_insert AFTER INSERT ON work_orders BEGIN \
+                   INSERT INTO work_orders_fts(rowid, title, description, address) VALUES (new.rowid, new.title, new.description, coalesce(new.address, '')); END",
+                "CREATE TRIGGER work_orders_fts_delete AFTER DELETE ON work_orders BEGIN \
+                   INSERT INTO work_orders_fts(work_orders_fts, rowid, title, description, address) VALUES ('delete', old.rowid, old.title, old.description, coalesce(old.address, '')); END",
+                "CREATE TRIGGER work_orders_fts_update AFTER UPDATE OF title, description, address ON work_orders BEGIN \
+                   INSERT INTO work_orders_fts(work_orders_fts, rowid, title, description, address) VALUES ('delete', old.rowid, old.title, old.description, coalesce(old.address, '')); \
+                   INSERT INTO work_orders_fts(rowid, title, description, address) VALUES (new.rowid, new.title, new.description, coalesce(new.address, '')); END",
+            ],
+            _ => &[
+                "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+                "CREATE INDEX ix_work_orders_text_trgm ON work_orders USING gin ((title || ' ' || description || ' ' || coalesce(address, '')) gin_trgm_ops)",
+            ],
+        };
+        for s in search {
+            db.execute_unprepared(s).await?;
+        }
+
+        // The timeline: one row per step, never updated or deleted.
+        m.create_table(
+            Table::create()
+                .table("work_order_events")
+                .col(pk_uuid("id"))
+                .col(uuid("work_order_id"))
+                .col(string("action"))
+                .col(string_null("from_status"))
+                .col(string("to_status"))
+                .col(uuid_null("actor_id"))
+                .col(string("actor_name"))
+                .col(text_null("note"))
+                .col(json_binary_null("data"))
+                .col(timestamp_with_time_zone("at"))
+                .foreign_key(&mut fk("work_order_events", "work_order_id", "work_orders"))
+                .foreign_key(&mut fk("work_order_events", "actor_id", "users"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_work_order_events_order",
+            "work_order_events",
+            &["work_order_id", "at"],
+        ))
+        .await?;
+
+        // Files are kept in the database with their SHA-256: one backup holds everything, and an
+        // upload is acknowledged only once committed. `work_order_id` is set when an order or its
+        // feedback uses the file.
+        m.create_table(
+            Table::create()
+                .table("attachments")
+                .col(pk_uuid("id"))
+                .col(uuid_null("work_order_id"))
+                .col(string("filename"))
+                .col(string("content_type"))
+                .col(big_integer("size"))
+                .col(string("sha256"))
+                .col(blob("content"))
+                .col(uuid_null("uploaded_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk("attachments", "work_order_id", "work_orders"))
+                .foreign_key(&mut fk("attachments", "uploaded_by", "users"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_attachments_order",
+            "attachments",
+            &["work_order_id"],
+        ))
+        .await?;
+
+        // The outbox: written in the same transaction as the change it reports, one row per recipient
+        // and channel; delivery (web push now, SMS and email later) marks `delivered_at`.
+        m.create_table(
+            Table::create()
+                .table("notifications")
+                .col(pk_uuid("id"))
+                .col(string("event"))
+                .col(uuid_null("work_order_id"))
+                .col(uuid("recipient_id"))
+                .col(string("channel"))
+                .col(string("title"))
+                .col(text("body"))
+                .col(json_binary("payload"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("delivered_at"))
+                .col(timestamp_with_time_zone_null("read_at"))
+                .col(integer("attempts"))
+                .col(text_null("last_error"))
+                .foreign_key(&mut fk("notifications", "recipient_id", "users"))
+                .foreign_key(&mut fk("notifications", "work_order_id", "work_orders"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_notifications_recipient",
+            "notifications",
+            &["recipient_id", "created_at"],
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_notifications_delivery",
+            "notifications",
+            &["channel", "delivered_at"],
+        ))
+        .await?;
+
+        // A retried create with the same key (per caller) returns the first order.
+        m.create_table(
+            Table::create()
+                .table("idempotency_keys")
+                .col(string("owner"))
+                .col(string("key"))
+                .col(string("request_hash"))
+                .col(uuid("work_order_id"))
+                .col(timestamp_with_time_zone("created_at"))
+                .primary_key(Index::create().col(Alias::new("owner")).col(Alias::new("key")))
+                .foreign_key(&mut fk("idempotency_keys", "work_order_id", "work_orders"))
+                .to_owned(),
+        )
+        .await?;
+
+        // The last number given out per day (YYMMDD in the company's time zone).
+        m.create_table(
+            Table::create()
+                .table("work_order_sequences")
+                .col(string("day").primary_key())
+                .col(integer("last"))
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table("saved_filters")
+                .col(pk_uuid("id"))
+                .col(uuid("user_id"))
+                .col(string("name"))
+                .col(json_binary("query"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk("saved_filters", "user_id", "users"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index("ix_saved_filters_user", "saved_filters", &["user_id", "name"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            let db = m.get_connection();
+            for s in [
+                "DROP TRIGGER work_orders_fts_insert",
+                "DROP TRIGGER work_orders_fts_delete",
+                "DROP TRIGGER work_orders_fts_update",
+                "DROP TABLE work_orders_fts",
+            ] {
+                db.execute_unprepared(s).await?;
+            }
+        }
+        for t in [
+            "saved_filters",
+            "work_order_sequences",
+            "idempotency_keys",
+            "notifications",
+            "attachments",
+            "work_order_events",
+            "work_orders",
+            "work_order_types",
+            "calendars",
+        ] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
                 .await?;
         }
