@@ -43,6 +43,15 @@ impl Role {
             // Call records: agents look up the calls they and their colleagues handled; the auditor
             // reads them as everything else. Remote sites work from work orders, not call logs.
             CallsRead => matches!(self, Admin | Supervisor | Agent | Auditor),
+            // Work orders: everyone reads (site staff only their own unit's, enforced by the API);
+            // the call center creates them; what each person may do to an order is the lifecycle's
+            // rule (kefu_workorders::lifecycle), the auditor never acts.
+            WorkOrdersRead | NotificationsOwn => true,
+            WorkOrdersCreate | StatusQuery => matches!(self, Admin | Supervisor | Agent),
+            WorkOrdersAct | AttachmentsUpload => !matches!(self, Auditor),
+            WorkOrdersExport => matches!(self, Admin | Supervisor | Agent | Auditor),
+            WorkOrderTypesManage => matches!(self, Admin),
+            CalendarsManage => matches!(self, Admin | Supervisor),
         }
     }
 
@@ -72,6 +81,15 @@ keyword_enum!(
         TelephonyRead = "telephony.read",
         TelephonyManage = "telephony.manage",
         CallsRead = "calls.read",
+        WorkOrdersRead = "work_orders.read",
+        WorkOrdersCreate = "work_orders.create",
+        WorkOrdersAct = "work_orders.act",
+        WorkOrdersExport = "work_orders.export",
+        WorkOrderTypesManage = "work_order_types.manage",
+        CalendarsManage = "calendars.manage",
+        StatusQuery = "work_orders.status_query",
+        AttachmentsUpload = "attachments.upload",
+        NotificationsOwn = "notifications.own",
     }
 );
 
@@ -124,6 +142,12 @@ mod tests {
                     | Permission::ImportsRun
                     | Permission::TokensManage
                     | Permission::TelephonyManage
+                    | Permission::WorkOrdersCreate
+                    | Permission::WorkOrdersAct
+                    | Permission::WorkOrderTypesManage
+                    | Permission::CalendarsManage
+                    | Permission::StatusQuery
+                    | Permission::AttachmentsUpload
             );
             if writes {
                 assert!(!Role::Auditor.can(*p), "auditor must not have {p}");
