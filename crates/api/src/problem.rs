@@ -126,6 +126,8 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(detail) => ApiError::conflict(detail),
+            StoreError::Invalid(errors) => ApiError::from(errors),
+            StoreError::Forbidden(detail) => ApiError::forbidden(detail),
             StoreError::Db(e) => {
                 tracing::error!(error = %e, "database error");
                 ApiError::internal()

@@ -39,6 +39,13 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The input names something that does not exist or may not be used (an unknown unit, an
+    /// attachment of another order): which field, and why.
+    #[error("invalid: {0}")]
+    Invalid(kefu_domain::FieldErrors),
+    /// The caller may not do this to this record (a site's staff acting on another site's order).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("database error: {0}")]
     Db(#[from] DbErr),
 }
