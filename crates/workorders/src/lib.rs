@@ -10,7 +10,9 @@
 pub mod form;
 pub mod lifecycle;
 mod no;
+mod origin;
 
 pub use form::{FieldDef, FieldKind, Form, PriorityRule};
 pub use lifecycle::{Action, Facts, Priority, Status, TransitionError, Who, allowed_actions, next};
 pub use no::WorkOrderNo;
+pub use origin::{Channel, OriginKind};
