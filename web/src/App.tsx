@@ -16,9 +16,15 @@ const CustomerDetailPage = lazy(() => import('./pages/CustomerDetail'));
 const UsersPage = lazy(() => import('./pages/AdminUsers'));
 const AuditPage = lazy(() => import('./pages/Audit'));
 const ImportsPage = lazy(() => import('./pages/Imports'));
+const WorkOrdersPage = lazy(() => import('./pages/WorkOrders'));
+const WorkOrderNewPage = lazy(() => import('./pages/WorkOrderNew'));
+const WorkOrderDetailPage = lazy(() => import('./pages/WorkOrderDetail'));
+const SiteInboxPage = lazy(() => import('./pages/SiteInbox'));
+const WorkOrderTypesPage = lazy(() => import('./pages/AdminWorkOrderTypes'));
+const CalendarsPage = lazy(() => import('./pages/AdminCalendars'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
-  const { me, loadError } = useAuth();
+  const { me, loadError, signedOut } = useAuth();
   const location = useLocation();
   const { t } = useI18n();
   if (me === undefined) return <PageSpin />;
@@ -33,7 +39,7 @@ function RequireAuth({ children }: { children: ReactNode }) {
         />
       );
     }
-    return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+    return <Navigate to="/login" replace state={signedOut ? undefined : { from: location.pathname + location.search }} />;
   }
   return <>{children}</>;
 }
@@ -46,8 +52,8 @@ export function RequirePerm({ perm, children }: { perm: Permission; children: Re
 }
 
 function Home() {
-  const { can } = useAuth();
-  return <Navigate to={homePath(can)} replace />;
+  const { can, me } = useAuth();
+  return <Navigate to={homePath(can, me?.role)} replace />;
 }
 
 export function Root() {
@@ -86,7 +92,38 @@ export function Root() {
                 }
               />
               <Route path="desktop" element={<ComingSoon titleKey="menu.desktop" />} />
-              <Route path="work-orders/*" element={<ComingSoon titleKey="menu.workOrders" />} />
+              <Route
+                path="work-orders"
+                element={
+                  <RequirePerm perm="work_orders.read">
+                    <WorkOrdersPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="work-orders/new"
+                element={
+                  <RequirePerm perm="work_orders.create">
+                    <WorkOrderNewPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="work-orders/:id"
+                element={
+                  <RequirePerm perm="work_orders.read">
+                    <WorkOrderDetailPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="site/inbox"
+                element={
+                  <RequirePerm perm="work_orders.read">
+                    <SiteInboxPage />
+                  </RequirePerm>
+                }
+              />
               <Route path="knowledge/*" element={<ComingSoon titleKey="menu.knowledge" />} />
               <Route path="ivr/*" element={<ComingSoon titleKey="menu.ivr" />} />
               <Route path="wallboard" element={<ComingSoon titleKey="menu.wallboard" />} />
@@ -112,6 +149,22 @@ export function Root() {
                 element={
                   <RequirePerm perm="imports.run">
                     <ImportsPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="admin/work-order-types"
+                element={
+                  <RequirePerm perm="work_order_types.manage">
+                    <WorkOrderTypesPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="admin/calendars"
+                element={
+                  <RequirePerm perm="calendars.manage">
+                    <CalendarsPage />
                   </RequirePerm>
                 }
               />

@@ -203,12 +203,348 @@ export interface AuditEntry {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Work orders (工单), their types and calendars, attachments, notifications, saved filters.
+
+export type WoStatus =
+  | 'new'
+  | 'dispatched'
+  | 'accepted'
+  | 'in_progress'
+  | 'waiting_customer'
+  | 'feedback_submitted'
+  | 'closed'
+  | 'callback_done'
+  | 'archived'
+  | 'cancelled'
+  | 'merged';
+
+export const WO_STATUSES: WoStatus[] = [
+  'new',
+  'dispatched',
+  'accepted',
+  'in_progress',
+  'waiting_customer',
+  'feedback_submitted',
+  'closed',
+  'callback_done',
+  'archived',
+  'cancelled',
+  'merged',
+];
+
+/** The statuses in which a site holds the order (its inbox). */
+export const SITE_STATUSES: WoStatus[] = ['dispatched', 'accepted', 'in_progress', 'waiting_customer'];
+
+export type WoPriority = 'emergency' | 'urgent' | 'normal' | 'low';
+export const WO_PRIORITIES: WoPriority[] = ['emergency', 'urgent', 'normal', 'low'];
+
+export type WoChannel = 'phone' | 'ivr' | 'sms' | 'fax' | 'email' | 'web' | 'walk_in' | 'authority';
+export const WO_CHANNELS: WoChannel[] = ['phone', 'ivr', 'sms', 'fax', 'email', 'web', 'walk_in', 'authority'];
+
+export type WoAction =
+  | 'dispatch'
+  | 'reassign'
+  | 'accept'
+  | 'progress'
+  | 'wait_customer'
+  | 'resume'
+  | 'submit_feedback'
+  | 'return'
+  | 'close'
+  | 'callback'
+  | 'archive'
+  | 'reopen'
+  | 'cancel'
+  | 'merge'
+  | 'urge'
+  | 'comment'
+  | 'update';
+
+export type FieldKind = 'text' | 'number' | 'date' | 'choice' | 'customer' | 'address' | 'attachment';
+export const FIELD_KINDS: FieldKind[] = ['text', 'number', 'date', 'choice', 'customer', 'address', 'attachment'];
+
+export interface ChoiceOption {
+  value: string;
+  label: string;
+  label_en?: string | null;
+}
+
+export interface FieldDef {
+  key: string;
+  label: string;
+  label_en?: string | null;
+  kind: FieldKind;
+  required: boolean;
+  options?: ChoiceOption[];
+}
+
+export interface PriorityRule {
+  field: string;
+  equals: string;
+  priority: WoPriority;
+}
+
+/** The SLA policy of a type (kefu_workorders::sla::SlaPolicy); kept as JSON, edited where its shape is known. */
+export type SlaPolicy = Record<string, unknown>;
+
+export interface WorkOrderType {
+  id: string;
+  code: string;
+  name: string;
+  name_en?: string | null;
+  description?: string | null;
+  fields: FieldDef[];
+  priority_rules: PriorityRule[];
+  default_priority: WoPriority;
+  default_unit_id?: string | null;
+  fallback_unit_id?: string | null;
+  calendar_id: string;
+  sla: SlaPolicy;
+  callback_required: boolean;
+  active: boolean;
+  sort: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type WorkOrderTypeInput = Omit<WorkOrderType, 'id' | 'version' | 'created_at' | 'updated_at'>;
+
+export interface Span {
+  start: string;
+  end: string;
+}
+
+export interface CalendarSpec {
+  always_open: boolean;
+  utc_offset_minutes: number;
+  /** Monday first, seven arrays. */
+  week: Span[][];
+  holidays: string[];
+  workdays: string[];
+}
+
+export interface BusinessCalendar {
+  id: string;
+  code: string;
+  name: string;
+  spec: CalendarSpec;
+  version: number;
+  created_at?: string;
+  updated_at?: string;
+}
+
+/** `{id, name}`; older drafts of the API sent `display_name` for people. */
+export interface Named {
+  id: string;
+  name?: string;
+  display_name?: string;
+}
+
+export function nameOf(n: Named | null | undefined): string {
+  return n ? (n.name ?? n.display_name ?? '') : '';
+}
+
+export interface WorkOrderSummary {
+  id: string;
+  no: string;
+  type_id: string;
+  type_name: string;
+  status: WoStatus;
+  priority: WoPriority;
+  channel: WoChannel;
+  title: string;
+  customer_id?: string | null;
+  customer_no?: string | null;
+  customer_name?: string | null;
+  contact_name?: string | null;
+  contact_phone?: string | null;
+  address?: string | null;
+  unit_id?: string | null;
+  unit_name?: string | null;
+  assignee_name?: string | null;
+  due_at?: string | null;
+  overdue: boolean;
+  breached: boolean;
+  urge_count: number;
+  closed_at?: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Attachment {
+  id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  created_at: string;
+}
+
+export interface Feedback {
+  result: string;
+  cause?: string | null;
+  materials?: string | null;
+  attachments: string[];
+  submitted_at: string;
+  submitted_by: string;
+}
+
+export interface TimelineEntry {
+  id: string;
+  action: string;
+  from_status?: string | null;
+  to_status: string;
+  actor_name: string;
+  note?: string | null;
+  data?: unknown;
+  at: string;
+}
+
+export interface WorkOrderDeadlines {
+  accept_due_at?: string | null;
+  feedback_due_at?: string | null;
+  resolve_due_at?: string | null;
+  paused: boolean;
+}
+
+export interface WorkOrder {
+  id: string;
+  no: string;
+  type_id: string;
+  type_name: string;
+  status: WoStatus;
+  priority: WoPriority;
+  channel: WoChannel;
+  origin?: { kind: string; ref: string } | null;
+  origin_kind?: string | null;
+  origin_ref?: string | null;
+  customer?: { id: string; customer_no: string; name: string; phones?: string[]; address?: string } | null;
+  contact_name?: string | null;
+  contact_phone?: string | null;
+  address?: string | null;
+  title: string;
+  description: string;
+  fields: Record<string, unknown>;
+  unit?: Named | null;
+  assignee?: Named | null;
+  created_by_name?: string | null;
+  due_at?: string | null;
+  overdue: boolean;
+  breached: boolean;
+  sla?: WorkOrderDeadlines | null;
+  urge_count: number;
+  customer_query_count?: number;
+  feedback?: Feedback | null;
+  satisfaction?: number | null;
+  merged_into?: string | null;
+  closed_at?: string | null;
+  callback_required?: boolean;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  timeline: TimelineEntry[];
+  attachments: Attachment[];
+  allowed_actions: WoAction[];
+}
+
+export interface NewWorkOrder {
+  type_id: string;
+  channel: WoChannel;
+  origin?: { kind: string; ref: string };
+  customer_id?: string;
+  contact_name?: string;
+  contact_phone?: string;
+  address?: string;
+  title: string;
+  description: string;
+  fields: Record<string, unknown>;
+  priority?: WoPriority;
+  unit_id?: string;
+}
+
+export interface WorkOrderPatch {
+  version: number;
+  title?: string;
+  description?: string;
+  fields?: Record<string, unknown>;
+  priority?: WoPriority;
+  contact_name?: string | null;
+  contact_phone?: string | null;
+  address?: string | null;
+}
+
+export interface ActionInput {
+  action: WoAction;
+  version: number;
+  note?: string;
+  unit_id?: string;
+  assignee_id?: string;
+  reason?: string;
+  into?: string;
+  feedback?: { result: string; cause?: string; materials?: string; attachments?: string[] };
+  satisfaction?: number;
+}
+
+export interface AppNotification {
+  id: string;
+  event: string;
+  work_order_id?: string | null;
+  title: string;
+  body: string;
+  payload?: unknown;
+  created_at: string;
+  read_at?: string | null;
+}
+
+export interface NotificationPage {
+  items: AppNotification[];
+  total: number;
+  unread: number;
+}
+
+export interface SavedFilter {
+  id: string;
+  name: string;
+  /** The list's query parameters (an object of strings; a query string is accepted too). */
+  query: Record<string, string> | string;
+  created_at: string;
+}
+
+/** A random UUID (v4), also where `crypto.randomUUID` is missing (plain http on a LAN address). */
+export function newUuid(): string {
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') {
+    try {
+      return crypto.randomUUID();
+    } catch {
+      /* not a secure context */
+    }
+  }
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export const woUrls = {
+  pdf: (id: string) => `${API_BASE}/work-orders/${encodeURIComponent(id)}/pdf`,
+  export: (q: Query, format: 'csv' | 'xlsx') => `${API_BASE}/work-orders/export${queryString({ ...q, format })}`,
+  attachment: (id: string) => `${API_BASE}/attachments/${encodeURIComponent(id)}`,
+  notificationsWs: () => {
+    const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return `${proto}//${window.location.host}${API_BASE}/notifications/ws`;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
 // Global signals: the app shell listens to these to show the login page or the 403 page.
 
 export const UNAUTHORIZED_EVENT = 'kefu:unauthorized';
 export const FORBIDDEN_EVENT = 'kefu:forbidden';
 
-type Query = Record<string, string | number | boolean | undefined | null>;
+export type Query = Record<string, string | number | boolean | undefined | null>;
 
 export function queryString(q?: Query): string {
   if (!q) return '';
@@ -228,6 +564,8 @@ interface RequestOptions {
   contentType?: string;
   /** Do not broadcast 401/403 to the app shell (e.g. the login call itself). */
   quiet?: boolean;
+  /** Extra request headers (e.g. `Idempotency-Key`). */
+  headers?: Record<string, string>;
 }
 
 async function readProblem(res: Response): Promise<Problem> {
@@ -246,7 +584,7 @@ async function readProblem(res: Response): Promise<Problem> {
 }
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...opts.headers };
   let body: BodyInit | undefined;
   if (opts.rawBody !== undefined) {
     body = opts.rawBody;
@@ -333,6 +671,38 @@ export const api = {
 
   // audit
   audit: (q: Query) => request<Page<AuditEntry>>('GET', '/audit', { query: q }),
+  // work orders
+  workOrderTypes: () => request<WorkOrderType[]>('GET', '/work-order-types'),
+  workOrderType: (id: string) => request<WorkOrderType>('GET', `/work-order-types/${encodeURIComponent(id)}`),
+  createWorkOrderType: (t: WorkOrderTypeInput) => request<WorkOrderType>('POST', '/work-order-types', { body: t }),
+  updateWorkOrderType: (id: string, patch: Partial<WorkOrderTypeInput> & { version: number }) =>
+    request<WorkOrderType>('PATCH', `/work-order-types/${encodeURIComponent(id)}`, { body: patch }),
+  calendars: () => request<BusinessCalendar[]>('GET', '/calendars'),
+  createCalendar: (c: { code: string; name: string; spec: CalendarSpec }) =>
+    request<BusinessCalendar>('POST', '/calendars', { body: c }),
+  updateCalendar: (id: string, patch: { version: number; name?: string; spec?: CalendarSpec }) =>
+    request<BusinessCalendar>('PATCH', `/calendars/${encodeURIComponent(id)}`, { body: patch }),
+  workOrders: (q: Query) => request<Page<WorkOrderSummary>>('GET', '/work-orders', { query: q }),
+  workOrder: (id: string) => request<WorkOrder>('GET', `/work-orders/${encodeURIComponent(id)}`),
+  createWorkOrder: (o: NewWorkOrder, idempotencyKey: string) =>
+    request<WorkOrder>('POST', '/work-orders', { body: o, headers: { 'Idempotency-Key': idempotencyKey } }),
+  updateWorkOrder: (id: string, patch: WorkOrderPatch) =>
+    request<WorkOrder>('PATCH', `/work-orders/${encodeURIComponent(id)}`, { body: patch }),
+  actOnWorkOrder: (id: string, a: ActionInput) =>
+    request<WorkOrder>('POST', `/work-orders/${encodeURIComponent(id)}/actions`, { body: a }),
+  uploadAttachment: (file: File) => {
+    const fd = new FormData();
+    fd.append('file', file, file.name);
+    return request<Attachment>('POST', '/attachments', { rawBody: fd });
+  },
+  notifications: (q: { unread?: boolean; page?: number; per_page?: number }) =>
+    request<NotificationPage>('GET', '/notifications', { query: q }),
+  readNotification: (id: string) => request<void>('POST', `/notifications/${encodeURIComponent(id)}/read`),
+  readAllNotifications: () => request<void>('POST', '/notifications/read-all'),
+  savedFilters: () => request<SavedFilter[]>('GET', '/saved-filters'),
+  createSavedFilter: (name: string, query: Record<string, string>) =>
+    request<SavedFilter>('POST', '/saved-filters', { body: { name, query } }),
+  deleteSavedFilter: (id: string) => request<void>('DELETE', `/saved-filters/${encodeURIComponent(id)}`),
 };
 
 /** `phones[0]` → `['phones', 0]`; `address` → `['address']`; `a.b` → `['a','b']`. */

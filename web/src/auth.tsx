@@ -13,13 +13,24 @@ export type Permission =
   | 'imports.run'
   | 'imports.read'
   | 'audit.read'
-  | 'tokens.manage';
+  | 'tokens.manage'
+  | 'work_orders.read'
+  | 'work_orders.create'
+  | 'work_orders.act'
+  | 'work_orders.export'
+  | 'work_order_types.manage'
+  | 'calendars.manage'
+  | 'work_orders.status_query'
+  | 'attachments.upload'
+  | 'notifications.own';
 
 interface AuthValue {
   /** undefined while the first `GET /auth/me` is in flight; null when signed out. */
   me: Me | null | undefined;
   /** Set when the server could not be reached while checking the session. */
   loadError: string | null;
+  /** The user signed out on purpose (the next sign-in starts at the home page, not where they were). */
+  signedOut: boolean;
   login: (username: string, password: string) => Promise<Me>;
   logout: () => Promise<void>;
   refresh: () => Promise<void>;
@@ -31,6 +42,7 @@ const AuthContext = createContext<AuthValue | null>(null);
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [loadError, setLoadError] = useState<string | null>(null);
+  const [signedOut, setSignedOut] = useState(false);
 
   const refresh = useCallback(async () => {
     try {
@@ -65,6 +77,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
     setMe(m);
     setLoadError(null);
+    setSignedOut(false);
     return m;
   }, []);
 
@@ -72,6 +85,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     try {
       await api.logout();
     } finally {
+      setSignedOut(true);
       setMe(null);
     }
   }, []);
@@ -80,12 +94,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     () => ({
       me,
       loadError,
+      signedOut,
       login,
       logout,
       refresh,
       can: (p) => !!me && me.permissions.includes(p),
     }),
-    [me, loadError, login, logout, refresh],
+    [me, loadError, signedOut, login, logout, refresh],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -1,15 +1,18 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
-import { App, Button, Dropdown, Form, Input, Layout, Menu, Modal, Space, Tag, Typography, type MenuProps } from 'antd';
+import { App, Button, Dropdown, Form, Grid, Input, Layout, Menu, Modal, Space, Tag, Typography, type MenuProps } from 'antd';
 import {
   AuditOutlined,
   ClockCircleOutlined,
   BarChartOutlined,
   BookOutlined,
+  CalendarOutlined,
   CloudUploadOutlined,
+  ControlOutlined,
   CustomerServiceOutlined,
   DownOutlined,
   FileTextOutlined,
+  InboxOutlined,
   KeyOutlined,
   LogoutOutlined,
   PartitionOutlined,
@@ -23,6 +26,7 @@ import { api } from '../api';
 import { useAuth, type Permission } from '../auth';
 import { useEnumLabel, useI18n, type MessageKey } from '../i18n';
 import { Forbidden } from '../pages/Errors';
+import { NotificationBell } from './NotificationBell';
 
 const { Header, Sider, Content } = Layout;
 
@@ -33,14 +37,17 @@ interface MenuEntry {
   icon: React.ReactNode;
   testId: string;
   perm?: Permission;
+  /** Only for these roles. */
+  roles?: string[];
   /** A page that follows later: shown disabled. */
   soon?: boolean;
 }
 
 const MAIN: MenuEntry[] = [
   { key: '/desktop', path: '/desktop', label: 'menu.desktop', icon: <CustomerServiceOutlined />, testId: 'menu-desktop', soon: true },
+  { key: '/site/inbox', path: '/site/inbox', label: 'menu.siteInbox', icon: <InboxOutlined />, testId: 'menu-site-inbox', perm: 'work_orders.read', roles: ['site_staff'] },
   { key: '/customers', path: '/customers', label: 'menu.customers', icon: <UserOutlined />, testId: 'menu-customers', perm: 'customers.read' },
-  { key: '/work-orders', path: '/work-orders', label: 'menu.workOrders', icon: <FileTextOutlined />, testId: 'menu-work-orders', soon: true },
+  { key: '/work-orders', path: '/work-orders', label: 'menu.workOrders', icon: <FileTextOutlined />, testId: 'menu-work-orders', perm: 'work_orders.read' },
   { key: '/knowledge', path: '/knowledge', label: 'menu.knowledge', icon: <BookOutlined />, testId: 'menu-knowledge', soon: true },
   { key: '/ivr', path: '/ivr', label: 'menu.ivr', icon: <PartitionOutlined />, testId: 'menu-ivr', soon: true },
   { key: '/wallboard', path: '/wallboard', label: 'menu.wallboard', icon: <BarChartOutlined />, testId: 'menu-wallboard', soon: true },
@@ -50,6 +57,8 @@ const ADMIN: MenuEntry[] = [
   { key: '/admin/users', path: '/admin/users', label: 'menu.users', icon: <TeamOutlined />, testId: 'menu-users', perm: 'users.read' },
   { key: '/admin/audit', path: '/admin/audit', label: 'menu.audit', icon: <AuditOutlined />, testId: 'menu-audit', perm: 'audit.read' },
   { key: '/admin/imports', path: '/admin/imports', label: 'menu.imports', icon: <CloudUploadOutlined />, testId: 'menu-imports', perm: 'imports.run' },
+  { key: '/admin/work-order-types', path: '/admin/work-order-types', label: 'menu.woTypes', icon: <ControlOutlined />, testId: 'menu-wo-types', perm: 'work_order_types.manage' },
+  { key: '/admin/calendars', path: '/admin/calendars', label: 'menu.calendars', icon: <CalendarOutlined />, testId: 'menu-calendars', perm: 'calendars.manage' },
 ];
 
 function selectedKey(pathname: string): string {
@@ -66,7 +75,10 @@ export function AppLayout() {
   const enumLabel = useEnumLabel();
   const navigate = useNavigate();
   const location = useLocation();
-  const [collapsed, setCollapsed] = useState(false);
+  const screens = Grid.useBreakpoint();
+  // Phones (narrower than md): the menu folds away completely and the content uses the whole width.
+  const mobile = screens.md === false;
+  const [collapsed, setCollapsed] = useState(() => window.innerWidth < 768);
   const [pwdOpen, setPwdOpen] = useState(false);
   const [forbidden, setForbidden] = useState<{ path: string; problem: Problem } | null>(null);
 
@@ -102,8 +114,9 @@ export function AppLayout() {
         </span>
       ),
     });
-    const main = MAIN.filter((e) => !e.perm || can(e.perm)).map(toItem);
-    const admin = ADMIN.filter((e) => !e.perm || can(e.perm)).map(toItem);
+    const visible = (e: MenuEntry) => (!e.perm || can(e.perm)) && (!e.roles || (!!me && e.roles.includes(me.role)));
+    const main = MAIN.filter(visible).map(toItem);
+    const admin = ADMIN.filter(visible).map(toItem);
     const out: NonNullable<MenuProps['items']> = [...main];
     if (admin.length) {
       out.push({
@@ -118,7 +131,7 @@ export function AppLayout() {
       });
     }
     return out;
-  }, [t, can, collapsed]);
+  }, [t, can, collapsed, me]);
 
   if (!me) return null;
 
@@ -130,7 +143,16 @@ export function AppLayout() {
 
   return (
     <Layout style={{ minHeight: '100%' }}>
-      <Sider collapsible collapsed={collapsed} onCollapse={setCollapsed} width={220} data-testid="sider">
+      <Sider
+        collapsible
+        collapsed={collapsed}
+        onCollapse={setCollapsed}
+        width={220}
+        breakpoint="md"
+        collapsedWidth={mobile ? 0 : 80}
+        data-testid="sider"
+        style={mobile && !collapsed ? { position: 'fixed', height: '100%', zIndex: 20 } : undefined}
+      >
         <div className="kefu-logo" data-testid="app-logo">
           {collapsed ? '客服' : t('app.title')}
         </div>
@@ -140,15 +162,19 @@ export function AppLayout() {
           data-testid="main-menu"
           selectedKeys={[selectedKey(location.pathname)]}
           items={items}
-          onClick={(info) => navigate(info.key)}
+          onClick={(info) => {
+            navigate(info.key);
+            if (mobile) setCollapsed(true);
+          }}
         />
       </Sider>
       <Layout>
-        <Header className="kefu-header">
-          <Typography.Text type="secondary" data-testid="header-unit">
+        <Header className={`kefu-header${mobile ? ' kefu-header-mobile' : ''}`}>
+          <Typography.Text type="secondary" data-testid="header-unit" ellipsis style={{ minWidth: 0 }}>
             {me.unit_name}
           </Typography.Text>
-          <Space size="middle">
+          <Space size={mobile ? 4 : 'middle'}>
+            {can('notifications.own') ? <NotificationBell /> : null}
             <Button
               size="small"
               icon={<TranslationOutlined />}
@@ -156,7 +182,7 @@ export function AppLayout() {
               data-testid="lang-toggle"
               title={lang === 'en' ? '切换到中文' : 'Switch to English'}
             >
-              {t('lang.switch')}
+              {mobile ? (lang === 'en' ? '中' : 'EN') : t('lang.switch')}
             </Button>
             <Dropdown
               trigger={['click']}
@@ -174,15 +200,17 @@ export function AppLayout() {
               <Button type="text" data-testid="user-menu">
                 <UserOutlined />
                 <span data-testid="header-user">{me.display_name}</span>
-                <Tag color="blue" style={{ marginInlineStart: 4 }} data-testid="header-role">
-                  {lang === 'en' || !me.role_label ? enumLabel('role', me.role) : me.role_label}
-                </Tag>
+                {mobile ? null : (
+                  <Tag color="blue" style={{ marginInlineStart: 4 }} data-testid="header-role">
+                    {lang === 'en' || !me.role_label ? enumLabel('role', me.role) : me.role_label}
+                  </Tag>
+                )}
                 <DownOutlined style={{ fontSize: 10 }} />
               </Button>
             </Dropdown>
           </Space>
         </Header>
-        <Content className="kefu-content">
+        <Content className={`kefu-content${mobile ? ' kefu-content-mobile' : ''}`}>
           {forbidden ? <Forbidden detail={forbidden.problem.detail} /> : <Outlet />}
         </Content>
       </Layout>

@@ -10,8 +10,12 @@ export function PageSpin() {
   );
 }
 
-/** The start page: customer search when allowed, else the first page the user may open. */
-export function homePath(can: (p: Permission) => boolean): string {
+/**
+ * The start page: site staff land on their unit's work-order inbox; otherwise customer search when allowed,
+ * else the first page the user may open.
+ */
+export function homePath(can: (p: Permission) => boolean, role?: string): string {
+  if (role === 'site_staff' && can('work_orders.read')) return '/site/inbox';
   if (can('customers.read')) return '/customers';
   if (can('users.read')) return '/admin/users';
   if (can('audit.read')) return '/admin/audit';

@@ -20,7 +20,7 @@ import {
   Tag,
   Typography,
 } from 'antd';
-import { ArrowLeftOutlined, DollarOutlined, EditOutlined } from '@ant-design/icons';
+import { ArrowLeftOutlined, DollarOutlined, EditOutlined, FileAddOutlined } from '@ant-design/icons';
 import dayjs, { type Dayjs } from 'dayjs';
 import { api, ApiError, yuan, type Account, type Bill, type CustomerDetail, type Payment, type PaymentMethod } from '../api';
 import { useAuth } from '../auth';
@@ -29,6 +29,7 @@ import { applyProblemToForm, PageSpin } from '../components/common';
 import { CUSTOMER_FIELDS, CustomerForm, customerToForm, diffInput, type CustomerFormValues } from '../components/CustomerForm';
 import { ServiceTypeTag } from './Customers';
 import { ComingSoon } from './ComingSoon';
+import { CustomerWorkOrders } from '../components/CustomerWorkOrders';
 
 export function fmtTime(s: string | null | undefined): string {
   if (!s) return '';
@@ -101,7 +102,16 @@ export default function CustomerDetailPage() {
           </Space>
         }
         extra={
-          <Space>
+          <Space wrap>
+            {can('work_orders.create') ? (
+              <Button
+                icon={<FileAddOutlined />}
+                onClick={() => navigate(`/work-orders/new?customer_id=${encodeURIComponent(c.id)}`)}
+                data-testid="customer-new-work-order"
+              >
+                {t('wo.new')}
+              </Button>
+            ) : null}
             {can('payments.write') ? (
               <Button icon={<DollarOutlined />} onClick={() => setPayFor({})} data-testid="record-payment">
                 {t('detail.recordPayment')}
@@ -185,9 +195,14 @@ export default function CustomerDetailPage() {
       <Card>
         <Tabs
           data-testid="customer-tabs"
+          defaultActiveKey={can('work_orders.read') ? 'work-orders' : 'calls'}
           items={[
             { key: 'calls', label: t('detail.calls'), children: <ComingSoon titleKey="detail.calls" /> },
-            { key: 'work-orders', label: t('detail.workOrders'), children: <ComingSoon titleKey="detail.workOrders" /> },
+            {
+              key: 'work-orders',
+              label: <span data-testid="tab-work-orders">{t('detail.workOrders')}</span>,
+              children: can('work_orders.read') ? <CustomerWorkOrders customerId={c.id} /> : <ComingSoon titleKey="detail.workOrders" />,
+            },
             { key: 'messages', label: t('detail.messages'), children: <ComingSoon titleKey="detail.messages" /> },
           ]}
         />

@@ -19,7 +19,7 @@ export default function LoginPage() {
   const target = from && from !== '/login' && from.startsWith('/') ? from : null;
 
   if (me === undefined) return <PageSpin />;
-  if (me) return <Navigate to={target ?? homePath(can)} replace />;
+  if (me) return <Navigate to={target ?? homePath(can, me.role)} replace />;
 
   const onFinish = async (v: { username: string; password: string }) => {
     setBusy(true);
@@ -27,7 +27,7 @@ export default function LoginPage() {
     try {
       const m = await login(v.username.trim(), v.password);
       const perms = (p: string) => m.permissions.includes(p);
-      navigate(target ?? homePath(perms), { replace: true });
+      navigate(target ?? homePath(perms, m.role), { replace: true });
     } catch (e) {
       if (e instanceof ApiError) {
         const kind = (e.problem.type ?? '').split('/').pop();
