@@ -271,3 +271,28 @@ test('markup in a work order is shown as text', async (t) => {
     assert.equal(dialogs, 0);
   });
 });
+
+test('acting on an order someone else just changed says so and reloads it', async (t) => {
+  await withPage(browser, t, async (page, context) => {
+    await apiLogin(context, 'agent');
+    const o = await createOrder(context, { title: `并发测试 ${Date.now()}` });
+    await page.goto(`/work-orders/${o.id}`);
+    await page.locator(`[data-testid="wo-detail"][data-version="${o.version}"]`).waitFor();
+    // Another desk comments on it meanwhile.
+    const other = await act(context, o.id, { action: 'comment', note: '另一位坐席的备注' });
+    assert.ok(other.version > o.version);
+
+    await page.getByTestId('wo-action-urge').click();
+    await page.getByTestId('action-note').fill('客户来电催促');
+    await page.getByTestId('action-submit').click();
+    await page.locator('.ant-message').getByText('此工单已被他人修改，请刷新').waitFor();
+    await page.locator(`[data-testid="wo-detail"][data-version="${other.version}"]`).waitFor();
+    await page.locator('[data-testid="wo-timeline-note"]', { hasText: '另一位坐席的备注' }).waitFor();
+
+    // Now it goes through.
+    await page.getByTestId('wo-action-urge').click();
+    await page.getByTestId('action-note').fill('客户来电催促');
+    await page.getByTestId('action-submit').click();
+    await page.getByTestId('wo-urge-count').waitFor();
+  });
+});

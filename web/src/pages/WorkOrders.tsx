@@ -335,6 +335,28 @@ export default function WorkOrdersPage() {
           style={{ width: 320 }}
           data-testid="wo-search"
         />
+        <Input
+          allowClear
+          placeholder={t('wo.filters.phone')}
+          defaultValue={filter.phone}
+          key={`phone-${filter.phone ?? ''}`}
+          onChange={(e) => e.target.value === '' && filter.phone && update({ phone: undefined })}
+          onPressEnter={(e) => update({ phone: (e.target as HTMLInputElement).value.trim() })}
+          onBlur={(e) => e.target.value.trim() !== (filter.phone ?? '') && update({ phone: e.target.value.trim() })}
+          style={{ width: 140 }}
+          data-testid="wo-filter-phone"
+        />
+        <Input
+          allowClear
+          placeholder={t('wo.filters.customerNo')}
+          defaultValue={filter.customer_no}
+          key={`cno-${filter.customer_no ?? ''}`}
+          onChange={(e) => e.target.value === '' && filter.customer_no && update({ customer_no: undefined })}
+          onPressEnter={(e) => update({ customer_no: (e.target as HTMLInputElement).value.trim() })}
+          onBlur={(e) => e.target.value.trim() !== (filter.customer_no ?? '') && update({ customer_no: e.target.value.trim() })}
+          style={{ width: 120 }}
+          data-testid="wo-filter-customer-no"
+        />
         <Select
           mode="multiple"
           allowClear
