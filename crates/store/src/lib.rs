@@ -14,6 +14,7 @@ mod imports;
 mod migration;
 mod org;
 mod telephony;
+mod wo_config;
 pub mod testing;
 
 pub use sea_orm::DbErr;
@@ -31,6 +32,9 @@ pub use telephony::{
     CallQuery, CallRecord, DidRoute, DidRouteChanges, DigestSecrets, Extension, ExtensionAuth,
     ExtensionChanges, ExtensionOwner, InboundDigest, NewCallRecord, NewDidRoute, NewExtension,
     NewTrunk, Trunk, TrunkChanges, TrunkConfig,
+};
+pub use wo_config::{
+    Calendar, CalendarChanges, NewCalendar, NewWorkOrderType, WorkOrderType, WorkOrderTypeChanges,
 };
 
 #[derive(Debug, thiserror::Error)]
