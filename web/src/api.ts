@@ -672,7 +672,9 @@ export const api = {
   // audit
   audit: (q: Query) => request<Page<AuditEntry>>('GET', '/audit', { query: q }),
   // work orders
-  workOrderTypes: () => request<WorkOrderType[]>('GET', '/work-order-types'),
+  /** Active types only, unless `includeInactive`. */
+  workOrderTypes: (includeInactive = false) =>
+    request<WorkOrderType[]>('GET', '/work-order-types', { query: { include_inactive: includeInactive || undefined } }),
   workOrderType: (id: string) => request<WorkOrderType>('GET', `/work-order-types/${encodeURIComponent(id)}`),
   createWorkOrderType: (t: WorkOrderTypeInput) => request<WorkOrderType>('POST', '/work-order-types', { body: t }),
   updateWorkOrderType: (id: string, patch: Partial<WorkOrderTypeInput> & { version: number }) =>

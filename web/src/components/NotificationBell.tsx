@@ -11,7 +11,11 @@ import { useI18n } from '../i18n';
 /** Fired on `window` for each live notification (pages that list orders refresh on it). */
 export const NOTIFICATION_EVENT = 'kefu:notification';
 
-type WsMessage = { type: 'hello'; unread: number } | { type: 'notification'; notification: AppNotification } | { type: string };
+type WsMessage =
+  | { type: 'hello'; unread: number }
+  | { type: 'notification'; notification: AppNotification }
+  | { type: 'resync' }
+  | { type: string };
 
 export function NotificationBell() {
   const { t } = useI18n();
@@ -44,6 +48,7 @@ export function NotificationBell() {
     let retry: number | undefined;
     let delay = 1000;
     let stopped = false;
+    let opened = 0;
 
     const connect = () => {
       if (stopped) return;
@@ -56,6 +61,8 @@ export function NotificationBell() {
       ws.onopen = () => {
         delay = 1000;
         setLive(true);
+        // A reconnect after a gap may have missed notifications: read the list again.
+        if (opened++ > 0) void refresh();
       };
       ws.onmessage = (ev) => {
         let msg: WsMessage;
@@ -66,6 +73,9 @@ export function NotificationBell() {
         }
         if (msg.type === 'hello' && 'unread' in msg) {
           setUnread(msg.unread);
+        } else if (msg.type === 'resync') {
+          // The server dropped messages for a slow reader: read the list again.
+          void refresh();
         } else if (msg.type === 'notification' && 'notification' in msg) {
           const n = msg.notification;
           setItems((xs) => [n, ...xs.filter((x) => x.id !== n.id)].slice(0, 50));

@@ -212,8 +212,9 @@ export function useWorkOrderTypes(): { types: WorkOrderType[]; loading: boolean;
   useEffect(() => {
     let alive = true;
     setLoading(true);
+    // Inactive ones too: old orders name them; the create form offers only the active ones.
     api
-      .workOrderTypes()
+      .workOrderTypes(true)
       .then((ts) => {
         if (!alive) return;
         setTypes([...ts].sort((a, b) => (a.sort ?? 0) - (b.sort ?? 0) || a.name.localeCompare(b.name)));
