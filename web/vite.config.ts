@@ -8,7 +8,8 @@ export default defineConfig({
   plugins: [react()],
   server: {
     proxy: {
-      '/api': { target: backend, changeOrigin: false },
+      // ws: the notification bell's WebSocket (/api/v1/notifications/ws).
+      '/api': { target: backend, changeOrigin: false, ws: true },
       '/healthz': { target: backend, changeOrigin: false },
     },
   },

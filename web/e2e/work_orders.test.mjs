@@ -90,16 +90,14 @@ test('fault report: agent creates and dispatches, site accepts and feeds back, a
     await page.getByTestId('action-cause').fill('胶管老化');
     await page.getByTestId('action-materials').fill('燃气专用胶管 1.5 米');
     const dir = mkdtempSync(path.join(tmpdir(), 'kefu-e2e-'));
-    let uploaded = false;
     try {
       const png = path.join(dir, '现场照片.png');
       writeFileSync(png, PNG);
       const uploadResp = page.waitForResponse((r) => r.url().endsWith('/api/v1/attachments') && r.request().method() === 'POST');
       await page.locator('.ant-modal:visible input[type=file]').setInputFiles(png);
       const r = await uploadResp;
-      uploaded = r.status() === 201 || r.status() === 200;
-      if (uploaded) await page.locator('.ant-modal:visible .ant-upload-list-item-done, .ant-modal:visible .ant-upload-list-item:not(.ant-upload-list-item-uploading)').first().waitFor();
-      else console.error(`attachment upload answered ${r.status()}: ${await r.text()}`);
+      assert.equal(r.status(), 201, `the upload: ${await r.text()}`);
+      await page.locator('.ant-modal:visible .ant-upload-list-item-done, .ant-modal:visible .ant-upload-list-item:not(.ant-upload-list-item-uploading)').first().waitFor();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -113,14 +111,11 @@ test('fault report: agent creates and dispatches, site accepts and feeds back, a
     await page.goto(`/work-orders/${id}`);
     await page.locator('[data-testid="wo-detail"][data-status="feedback_submitted"]').waitFor();
     assert.equal(await page.getByTestId('wo-feedback-result').textContent(), `已更换泄漏的胶管 ${stamp}`);
-    if (uploaded) {
-      const link = page.getByTestId('wo-feedback-attachments').getByTestId('wo-attachment-link');
-      assert.match(await link.first().textContent(), /现场照片\.png/);
-      const href = await link.first().getAttribute('href');
-      const img = await context.request.get(href);
-      assert.equal(img.status(), 200);
-      assert.deepEqual(Buffer.from(await img.body()), PNG, 'the photo comes back byte for byte');
-    }
+    const link = page.getByTestId('wo-feedback-attachments').getByTestId('wo-attachment-link');
+    assert.match(await link.first().textContent(), /现场照片\.png/);
+    const photo = await context.request.get(await link.first().getAttribute('href'));
+    assert.equal(photo.status(), 200);
+    assert.deepEqual(Buffer.from(await photo.body()), PNG, 'the photo comes back byte for byte');
     await page.getByTestId('wo-action-close').click();
     await page.getByTestId('action-note').fill('已电话核实，客户确认');
     await page.getByTestId('action-submit').click();

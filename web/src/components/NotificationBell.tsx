@@ -2,7 +2,7 @@
 // (`/api/v1/notifications/ws`, reconnecting with back-off; polling while it is down).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
-import { Badge, Button, Empty, List, Popover, Space, Spin, Typography } from 'antd';
+import { Badge, Button, Drawer, Empty, Grid, List, Popover, Space, Spin, Typography } from 'antd';
 import { BellOutlined, CheckOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { api, woUrls, type AppNotification } from '../api';
@@ -26,6 +26,9 @@ export function NotificationBell() {
   const [loading, setLoading] = useState(false);
   const [live, setLive] = useState(false);
   const alive = useRef(true);
+  const screens = Grid.useBreakpoint();
+  // On a phone the list slides up from the bottom (a popover would run off the narrow screen).
+  const mobile = screens.md === false;
 
   const refresh = useCallback(async () => {
     setLoading(true);
@@ -140,7 +143,7 @@ export function NotificationBell() {
   };
 
   const content = (
-    <div style={{ width: 340, maxWidth: 'calc(100vw - 32px)' }} data-testid="notification-panel">
+    <div style={mobile ? undefined : { width: 340 }} data-testid="notification-panel">
       <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 8 }}>
         <Typography.Text strong>{t('notify.title')}</Typography.Text>
         <Button size="small" type="link" icon={<CheckOutlined />} onClick={readAll} disabled={unread === 0} data-testid="notification-read-all">
@@ -157,7 +160,7 @@ export function NotificationBell() {
         <List
           size="small"
           dataSource={items}
-          style={{ maxHeight: 420, overflow: 'auto' }}
+          style={mobile ? undefined : { maxHeight: 420, overflow: 'auto' }}
           renderItem={(n) => (
             <List.Item
               key={n.id}
@@ -187,29 +190,40 @@ export function NotificationBell() {
     </div>
   );
 
-  return (
-    <Popover
-      trigger="click"
-      placement="bottomRight"
-      open={open}
-      onOpenChange={(o) => {
-        setOpen(o);
-        if (o) void refresh();
-      }}
-      content={content}
+  const bell = (
+    <Button
+      type="text"
+      aria-label={t('notify.title')}
+      title={t('notify.title')}
+      data-testid="notification-bell"
+      data-unread={unread}
+      data-live={live ? 'true' : 'false'}
+      onClick={mobile ? () => toggle(!open) : undefined}
     >
-      <Button
-        type="text"
-        aria-label={t('notify.title')}
-        title={t('notify.title')}
-        data-testid="notification-bell"
-        data-unread={unread}
-        data-live={live ? 'true' : 'false'}
-      >
-        <Badge count={unread} size="small" overflowCount={99}>
-          <BellOutlined style={{ fontSize: 18 }} />
-        </Badge>
-      </Button>
+      <Badge count={unread} size="small" overflowCount={99}>
+        <BellOutlined style={{ fontSize: 18 }} />
+      </Badge>
+    </Button>
+  );
+
+  function toggle(o: boolean) {
+    setOpen(o);
+    if (o) void refresh();
+  }
+
+  if (mobile) {
+    return (
+      <>
+        {bell}
+        <Drawer open={open} placement="bottom" height="75%" onClose={() => setOpen(false)} closable={false} styles={{ body: { padding: 12 } }}>
+          {content}
+        </Drawer>
+      </>
+    );
+  }
+  return (
+    <Popover trigger="click" placement="bottomRight" open={open} onOpenChange={toggle} content={content}>
+      {bell}
     </Popover>
   );
 }
