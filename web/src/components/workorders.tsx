@@ -514,8 +514,11 @@ export function ActionModal({
   onDone,
   onStale,
   mobile,
+  defaultUnitId,
 }: {
   order: { id: string; version: number; no: string } | null;
+  /** Preselected unit for dispatch (the type's default unit). */
+  defaultUnitId?: string | null;
   action: WoAction | null;
   onClose: () => void;
   onDone: (o: import('../api').WorkOrder) => void;
@@ -536,6 +539,11 @@ export function ActionModal({
       setError(null);
     }
   }, [open, form, action, order?.id]);
+  // The type's default unit is proposed for a dispatch, unless one is chosen already (the type may load
+  // after the dialog opened).
+  useEffect(() => {
+    if (open && action === 'dispatch' && defaultUnitId && !form.getFieldValue('unit_id')) form.setFieldValue('unit_id', defaultUnitId);
+  }, [open, form, action, order?.id, defaultUnitId]);
 
   if (!action) return null;
 

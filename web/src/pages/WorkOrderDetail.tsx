@@ -54,6 +54,7 @@ import {
   priorityLabel,
   statusLabel,
   StatusTag,
+  useUnits,
   useWorkOrderTypes,
 } from '../components/workorders';
 import { fmtTime } from './CustomerDetail';
@@ -70,6 +71,7 @@ export default function WorkOrderDetailPage() {
   const [action, setAction] = useState<WoAction | null>(null);
   const [editOpen, setEditOpen] = useState(false);
   const { types } = useWorkOrderTypes();
+  const units = useUnits();
 
   const load = useCallback(async () => {
     setLoading(true);
@@ -349,6 +351,10 @@ export default function WorkOrderDetailPage() {
                       {statusLabel(t, e.from_status)} → {statusLabel(t, e.to_status)}
                     </Typography.Text>
                   ) : null}
+                  {units.some((u) => u.id === unitOfEntry(e.data)) ? (
+                    <Tag data-testid="wo-timeline-unit">{units.find((u) => u.id === unitOfEntry(e.data))!.name}</Tag>
+                  ) : null}
+                  {byCustomer(e.data) ? <Tag color="orange">{t('wo.byCustomer')}</Tag> : null}
                 </Space>
                 {e.note ? (
                   <div className="kefu-pre" data-testid="wo-timeline-note">
@@ -365,6 +371,7 @@ export default function WorkOrderDetailPage() {
         order={action ? o : null}
         action={action}
         mobile={mobile}
+        defaultUnitId={type?.default_unit_id}
         onClose={() => setAction(null)}
         onDone={(next) => {
           setAction(null);
@@ -391,6 +398,16 @@ export default function WorkOrderDetailPage() {
       />
     </Space>
   );
+}
+
+/** The unit a dispatch or reassignment sent the order to (the timeline entry's `data.unit_id`). */
+function unitOfEntry(data: unknown): string | undefined {
+  const u = (data as { unit_id?: unknown } | null | undefined)?.unit_id;
+  return typeof u === 'string' ? u : undefined;
+}
+
+function byCustomer(data: unknown): boolean {
+  return (data as { by_customer?: unknown } | null | undefined)?.by_customer === true;
 }
 
 interface EditValues {

@@ -81,6 +81,7 @@ export default function WorkOrderNewPage() {
     if (!form.getFieldValue('type_id') && active.length) {
       form.setFieldValue('type_id', active[0].id);
       suggestTitle();
+      prefillAddressFields();
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [active, form]);
@@ -101,6 +102,7 @@ export default function WorkOrderNewPage() {
           contact_phone: c.phones[0] ?? '',
           address: c.address,
         });
+        prefillAddressFields();
       })
       .catch(() => undefined);
     return () => {
@@ -117,6 +119,27 @@ export default function WorkOrderNewPage() {
     const opt = choice?.options?.find((o) => o.value === fields[choice.key]);
     const name = localized(lang, type.name, type.name_en);
     form.setFieldValue('title', opt ? `${name} - ${localized(lang, opt.label, opt.label_en)}` : name);
+  };
+
+  // The type's address fields (故障地点 …) start as the order's address; they follow it while unchanged.
+  const lastAddress = useRef('');
+  const prefillAddressFields = () => {
+    const type = types.find((ty) => ty.id === form.getFieldValue('type_id'));
+    const address = ((form.getFieldValue('address') as string | undefined) ?? '').trim();
+    if (type && address) {
+      const fields = { ...((form.getFieldValue('fields') ?? {}) as Record<string, unknown>) };
+      let changed = false;
+      for (const f of type.fields) {
+        if (f.kind !== 'address') continue;
+        const v = fields[f.key];
+        if (v === undefined || v === null || v === '' || v === lastAddress.current) {
+          fields[f.key] = address;
+          changed = true;
+        }
+      }
+      if (changed) form.setFieldValue('fields', fields);
+    }
+    lastAddress.current = address;
   };
 
   const searchCustomers = (q: string) => {
@@ -145,6 +168,7 @@ export default function WorkOrderNewPage() {
         contact_phone: form.getFieldValue('contact_phone') || c.phones[0] || '',
         address: form.getFieldValue('address') || c.address,
       });
+      prefillAddressFields();
     } catch {
       /* the server checks the id on submit */
     }
@@ -214,8 +238,11 @@ export default function WorkOrderNewPage() {
         onValuesChange={(changed) => {
           if ('type_id' in changed) {
             form.setFieldValue('fields', {});
+            lastAddress.current = '';
             suggestTitle();
+            prefillAddressFields();
           } else if ('fields' in changed) suggestTitle();
+          if ('address' in changed) prefillAddressFields();
           if ('title' in changed) titleTouched.current = true;
         }}
         style={{ maxWidth: 1000 }}
@@ -296,7 +323,15 @@ export default function WorkOrderNewPage() {
         <Form.Item name="description" label={t('wo.description')} rules={req}>
           <Input.TextArea autoSize={{ minRows: 3, maxRows: 12 }} maxLength={4000} data-testid="wf-description" />
         </Form.Item>
-        <Form.Item name="unit_id" label={t('wo.dispatchNow')} extra={t('wo.dispatchNowHint')}>
+        <Form.Item
+          name="unit_id"
+          label={t('wo.dispatchNow')}
+          extra={
+            type?.default_unit_id && units.some((u) => u.id === type.default_unit_id)
+              ? `${t('wo.dispatchNowHint')}${t('wo.typeDefaultUnit', { unit: units.find((u) => u.id === type.default_unit_id)!.name })}`
+              : t('wo.dispatchNowHint')
+          }
+        >
           <Select
             allowClear
             showSearch
