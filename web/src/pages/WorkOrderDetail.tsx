@@ -35,7 +35,7 @@ import {
   type WorkOrder,
   type WorkOrderType,
 } from '../api';
-import { useI18n } from '../i18n';
+import { useI18n, type TFunc } from '../i18n';
 import { applyProblemToForm, PageSpin } from '../components/common';
 import {
   ACTION_ORDER,
@@ -344,7 +344,7 @@ export default function WorkOrderDetailPage() {
               <div data-testid="wo-timeline-entry" data-action={e.action}>
                 <Space wrap size={6}>
                   <Typography.Text strong>{actionLabel(t, e.action)}</Typography.Text>
-                  <Typography.Text type="secondary">{e.actor_name}</Typography.Text>
+                  <Typography.Text type="secondary">{actorName(t, e.actor_name)}</Typography.Text>
                   <Typography.Text type="secondary">{fmtTime(e.at)}</Typography.Text>
                   {e.from_status && e.from_status !== e.to_status ? (
                     <Typography.Text type="secondary">
@@ -398,6 +398,13 @@ export default function WorkOrderDetailPage() {
       />
     </Space>
   );
+}
+
+/** kefu's own steps (`system:sla`, `system:ivr` …) read as 系统 (SLA). */
+function actorName(t: TFunc, name: string): string {
+  const m = /^system(?::(.+))?$/.exec(name);
+  if (!m) return name;
+  return m[1] ? `${t('wo.system')} (${m[1].toUpperCase()})` : t('wo.system');
 }
 
 /** The unit a dispatch or reassignment sent the order to (the timeline entry's `data.unit_id`). */
