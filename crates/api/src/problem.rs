@@ -106,6 +106,12 @@ impl ApiError {
         }
     }
 
+    /// The same error naming the field it is about.
+    pub fn with_field(mut self, field: &str, reason: impl Into<String>) -> ApiError {
+        self.errors.push(FieldError::new(field, reason));
+        self
+    }
+
     pub fn field(field: &str, reason: impl Into<String>) -> ApiError {
         ApiError::invalid(vec![FieldError::new(field, reason)])
     }

@@ -19,6 +19,32 @@ pub struct Config {
     pub auth: Auth,
     pub log: Log,
     pub sip: Sip,
+    pub work_orders: WorkOrders,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkOrders {
+    /// Printed at the top of a work order.
+    pub company_name: String,
+    /// CJK font files or directories for printed work orders; empty: the system's (Debian's
+    /// fonts-noto-cjk or fonts-wqy-microhei).
+    pub fonts: Vec<PathBuf>,
+    /// Largest attachment (photo, document), in MiB.
+    pub max_attachment_mib: usize,
+    /// How often the SLA sweep looks for reminders, breaches and reassignments, in seconds.
+    pub sla_sweep_secs: u64,
+}
+
+impl Default for WorkOrders {
+    fn default() -> Self {
+        WorkOrders {
+            company_name: "宁波燃气集团 客户服务中心".into(),
+            fonts: Vec::new(),
+            max_attachment_mib: 10,
+            sla_sweep_secs: 15,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,6 +147,7 @@ impl Default for Config {
             auth: Auth::default(),
             log: Log::default(),
             sip: Sip::default(),
+            work_orders: WorkOrders::default(),
         }
     }
 }
@@ -184,6 +211,9 @@ const ENV_KEYS: &[&str] = &[
     "sip__recordings_dir",
     "sip__record_calls",
     "sip__ring_timeout_secs",
+    "work_orders__company_name",
+    "work_orders__max_attachment_mib",
+    "work_orders__sla_sweep_secs",
 ];
 
 /// Flags override everything else.
@@ -311,6 +341,9 @@ impl Config {
             secure_cookies: self.http.secure_cookies,
             max_import_bytes: self.http.max_import_mib * 1024 * 1024,
             sip_realm: self.sip.realm.clone(),
+            max_attachment_bytes: self.work_orders.max_attachment_mib * 1024 * 1024,
+            company_name: self.work_orders.company_name.clone(),
+            font_paths: self.work_orders.fonts.clone(),
             ..kefu_api::Settings::default()
         })
     }

@@ -4,4 +4,7 @@
 pub mod bench;
 pub mod config;
 pub mod seed;
+pub mod seed_orders;
+pub mod seed_work_orders;
+pub mod sla;
 pub mod telephony;

@@ -246,6 +246,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     } else {
         None
     };
+    tokio::spawn(kefu::sla::sweep_forever(
+        store.clone(),
+        state.clone(),
+        std::time::Duration::from_secs(config.work_orders.sla_sweep_secs.max(1)),
+    ));
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
         .with_context(|| format!("binding {}", config.http.listen))?;

@@ -44,6 +44,8 @@ pub async fn demo_in_realm(
     realm: &str,
 ) -> anyhow::Result<bool> {
     let seeded = demo_tenant(store, today, customers).await?;
+    crate::seed_work_orders::demo_work_order_config(store).await?;
+    crate::seed_orders::demo_work_orders(store, today).await?;
     demo_telephony(store, realm).await?;
     Ok(seeded)
 }

@@ -784,6 +784,15 @@ impl Store {
         Ok(p)
     }
 
+    /// A customer's id by customer number (exact, as stored).
+    pub async fn customer_id_by_no(&self, no: &str) -> Result<Option<CustomerId>> {
+        Ok(customer::Entity::find()
+            .filter(customer::Column::CustomerNo.eq(no.trim().to_uppercase()))
+            .one(&self.db)
+            .await?
+            .map(|c| CustomerId(c.id)))
+    }
+
     pub async fn customer_count(&self) -> Result<u64> {
         Ok(customer::Entity::find().count(&self.db).await?)
     }

@@ -352,12 +352,6 @@ entity!(idempotency_key, "idempotency_keys", {
     pub created_at: DateTimeUtc,
 });
 
-entity!(work_order_sequence, "work_order_sequences", {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub day: String,
-    pub last: i32,
-});
-
 entity!(saved_filter, "saved_filters", {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,

@@ -11,3 +11,5 @@ mod postgres;
 mod sip;
 mod telephony;
 mod users;
+mod wo_config;
+mod work_orders;
