@@ -529,7 +529,8 @@ export function newUuid(): string {
 }
 
 export const woUrls = {
-  pdf: (id: string) => `${API_BASE}/work-orders/${encodeURIComponent(id)}/pdf`,
+  /** The printed 服务工单, in the page's language. */
+  pdf: (id: string, lang?: string) => `${API_BASE}/work-orders/${encodeURIComponent(id)}/pdf${lang === 'en' ? '?lang=en' : ''}`,
   export: (q: Query, format: 'csv' | 'xlsx') => `${API_BASE}/work-orders/export${queryString({ ...q, format })}`,
   attachment: (id: string) => `${API_BASE}/attachments/${encodeURIComponent(id)}`,
   notificationsWs: () => {

@@ -149,7 +149,7 @@ export default function WorkOrderDetailPage() {
           mobile ? null : (
             <Space>
               <Button icon={<ReloadOutlined />} onClick={() => void load()} aria-label={t('wo.refresh')} data-testid="wo-refresh" />
-              <Button icon={<PrinterOutlined />} href={woUrls.pdf(o.id)} target="_blank" data-testid="wo-print">
+              <Button icon={<PrinterOutlined />} href={woUrls.pdf(o.id, lang)} target="_blank" data-testid="wo-print">
                 {t('wo.print')}
               </Button>
             </Space>
@@ -175,7 +175,7 @@ export default function WorkOrderDetailPage() {
             </Button>
           ) : null}
           {mobile ? (
-            <Button icon={<PrinterOutlined />} size="large" href={woUrls.pdf(o.id)} target="_blank" data-testid="wo-print">
+            <Button icon={<PrinterOutlined />} size="large" href={woUrls.pdf(o.id, lang)} target="_blank" data-testid="wo-print">
               {t('wo.print')}
             </Button>
           ) : null}
