@@ -7,15 +7,19 @@
 //! - Every error leaves as RFC 9457 problem+json (see [`problem`]); extractors never answer in plain text.
 
 pub mod access;
+mod attachments;
 mod audit;
 pub mod auth;
 mod calls;
 mod customers;
 pub mod imports;
+mod notifications;
 mod org;
 pub mod problem;
 pub mod telephony;
 mod web;
+mod wo_config;
+mod workorders;
 
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
@@ -60,6 +64,12 @@ pub struct Settings {
     /// The SIP digest realm: extension and trunk passwords are stored as hashes of
     /// `username:realm:password`, so changing it needs every SIP password set again.
     pub sip_realm: String,
+    /// Largest work-order attachment (photos, documents), in bytes.
+    pub max_attachment_bytes: usize,
+    /// The company name printed at the top of a work order.
+    pub company_name: String,
+    /// Where the CJK fonts for printed work orders are; empty: the system's font directories.
+    pub font_paths: Vec<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -73,6 +83,9 @@ impl Default for Settings {
             max_import_bytes: 200 * 1024 * 1024,
             login_throttle: ThrottlePolicy::default(),
             sip_realm: "kefu".into(),
+            max_attachment_bytes: 10 * 1024 * 1024,
+            company_name: "宁波燃气集团 客户服务中心".into(),
+            font_paths: Vec::new(),
         }
     }
 }
@@ -86,6 +99,10 @@ pub struct AppState {
     dummy_hash: String,
     /// The running SIP engine, once the binary has plugged it in; shared by every clone of the state.
     telephony: Arc<RwLock<Option<Arc<dyn LiveTelephony>>>>,
+    /// Live notification push (one outbox poller per process).
+    hub: Arc<notifications::Hub>,
+    /// CJK fonts for printing, loaded on first use.
+    fonts: Arc<OnceLock<Result<kefu_print::Fonts, String>>>,
 }
 
 impl AppState {
@@ -99,7 +116,28 @@ impl AppState {
             imports: Arc::default(),
             dummy_hash: auth::hash_password("kefu-dummy-password-for-timing"),
             telephony: Arc::default(),
+            hub: Arc::default(),
+            fonts: Arc::default(),
         }
+    }
+
+    /// Tells the live notification push that this process just committed notifications.
+    pub fn notify_changed(&self) {
+        self.hub.poke();
+    }
+
+    /// The fonts for printed work orders (loaded once; an error says what to install).
+    pub(crate) fn fonts(&self) -> Result<kefu_print::Fonts, String> {
+        self.fonts
+            .get_or_init(|| {
+                let loaded = if self.settings.font_paths.is_empty() {
+                    kefu_print::Fonts::system()
+                } else {
+                    kefu_print::Fonts::load(&self.settings.font_paths)
+                };
+                loaded.map_err(|e| e.to_string())
+            })
+            .clone()
     }
 
     /// The state with the running SIP engine plugged in (registrations, live calls).
@@ -265,8 +303,33 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
         .routes(routes!(calls::list))
         .routes(routes!(telephony::active_calls))
         .routes(routes!(calls::get))
+        .routes(routes!(wo_config::list_calendars, wo_config::create_calendar))
+        .routes(routes!(wo_config::get_calendar, wo_config::update_calendar))
+        .routes(routes!(wo_config::list_types, wo_config::create_type))
+        .routes(routes!(wo_config::get_type, wo_config::update_type))
+        .routes(routes!(workorders::list, workorders::create))
+        .routes(routes!(workorders::export))
+        .routes(routes!(workorders::by_no))
+        .routes(routes!(workorders::get, workorders::update))
+        .routes(routes!(workorders::act))
+        .routes(routes!(workorders::pdf))
+        .routes(routes!(workorders::status_query))
+        .routes(routes!(workorders::customer_urge))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::read))
+        .routes(routes!(notifications::read_all))
+        .routes(routes!(notifications::ws))
+        .routes(routes!(notifications::list_filters, notifications::save_filter))
+        .routes(routes!(notifications::delete_filter))
+        .routes(routes!(attachments::download))
         .layer(DefaultBodyLimit::max(settings.max_json_bytes))
         .merge(uploads)
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(attachments::upload))
+                // The multipart envelope on top of the largest file.
+                .layer(DefaultBodyLimit::max(settings.max_attachment_bytes + 64 * 1024)),
+        )
 }
 
 /// The OpenAPI document of the API (also served at `/api/openapi.json`).

@@ -7,21 +7,33 @@
 //! - Backend differences (connection options, search SQL) live in `connect` and [`Backend`]; nothing else
 //!   branches on the database.
 
+mod attachments;
 mod audit;
 mod customers;
 mod entities;
 mod imports;
 mod migration;
+mod notifications;
 mod org;
+mod saved_filters;
 mod telephony;
 mod wo_config;
 pub mod testing;
+mod workorders;
 
 pub use sea_orm::DbErr;
 use sea_orm::{Condition, ConnectOptions, Database, DatabaseConnection, SqlErr};
 use sea_orm_migration::MigratorTrait;
 
+pub use attachments::{AttachmentMeta, NewAttachment};
 pub use audit::{AuditEntry, AuditQuery};
+pub use notifications::{NewNotification, Notification, NotificationPage, Recipients};
+pub use saved_filters::SavedFilter;
+pub use workorders::{
+    Act, Acting, Created, CustomerIdentity, CustomerRef, Feedback, IdempotencyKey, NamedRef,
+    NewWorkOrder, StatusView, SweepReport, WorkOrder, WorkOrderChanges, WorkOrderEvent,
+    WorkOrderQuery, WorkOrderSummary, check_note,
+};
 pub use customers::{
     Account, AccountDetail, Bill, BillImport, Customer, CustomerDetail, CustomerQuery,
     CustomerSummary, ImportCounts, Payment,

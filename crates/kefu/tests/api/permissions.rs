@@ -15,6 +15,11 @@ const ADMIN: &[&str] = &["admin"];
 /// Call records: everyone in the contact center and the auditor; not the remote sites.
 const CALLS: &[&str] = &["admin", "supervisor", "agent", "auditor"];
 
+/// The call center's desk: creates work orders and answers customers' status queries.
+const DESK: &[&str] = &["admin", "supervisor", "agent"];
+/// Everyone who works orders (the lifecycle then decides per action); never the auditor.
+const ACTORS: &[&str] = &["admin", "supervisor", "agent", "site"];
+
 /// (method, path, who may call it). `None`: public.
 const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
     ("POST", "/api/v1/auth/login", None),
@@ -95,6 +100,41 @@ const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
     ("GET", "/api/v1/calls", Some(CALLS)),
     ("GET", "/api/v1/calls/active", Some(TELEPHONY_READ)),
     ("GET", "/api/v1/calls/{id}", Some(CALLS)),
+    ("GET", "/api/v1/calendars", Some(ALL)),
+    ("POST", "/api/v1/calendars", Some(&["admin", "supervisor"])),
+    ("GET", "/api/v1/calendars/{id}", Some(ALL)),
+    (
+        "PATCH",
+        "/api/v1/calendars/{id}",
+        Some(&["admin", "supervisor"]),
+    ),
+    ("GET", "/api/v1/work-order-types", Some(ALL)),
+    ("POST", "/api/v1/work-order-types", Some(ADMIN)),
+    ("GET", "/api/v1/work-order-types/{id}", Some(ALL)),
+    ("PATCH", "/api/v1/work-order-types/{id}", Some(ADMIN)),
+    ("GET", "/api/v1/work-orders", Some(ALL)),
+    ("POST", "/api/v1/work-orders", Some(DESK)),
+    (
+        "GET",
+        "/api/v1/work-orders/export",
+        Some(&["admin", "supervisor", "agent", "auditor"]),
+    ),
+    ("GET", "/api/v1/work-orders/by-no/{no}", Some(ALL)),
+    ("GET", "/api/v1/work-orders/{id}", Some(ALL)),
+    ("PATCH", "/api/v1/work-orders/{id}", Some(ACTORS)),
+    ("POST", "/api/v1/work-orders/{id}/actions", Some(ACTORS)),
+    ("GET", "/api/v1/work-orders/{id}/pdf", Some(ALL)),
+    ("POST", "/api/v1/status-query", Some(DESK)),
+    ("POST", "/api/v1/status-query/urge", Some(DESK)),
+    ("POST", "/api/v1/attachments", Some(ACTORS)),
+    ("GET", "/api/v1/attachments/{id}", Some(ALL)),
+    ("GET", "/api/v1/notifications", Some(ALL)),
+    ("POST", "/api/v1/notifications/{id}/read", Some(ALL)),
+    ("POST", "/api/v1/notifications/read-all", Some(ALL)),
+    ("GET", "/api/v1/notifications/ws", Some(ALL)),
+    ("GET", "/api/v1/saved-filters", Some(ALL)),
+    ("POST", "/api/v1/saved-filters", Some(ALL)),
+    ("DELETE", "/api/v1/saved-filters/{id}", Some(ALL)),
 ];
 
 #[test]
@@ -134,6 +174,7 @@ fn table_covers_every_route() {
 fn concrete(path: &str) -> String {
     path.replace("{id}", &uuid::Uuid::now_v7().to_string())
         .replace("{phone}", "13800000000")
+        .replace("{no}", "GD2611260001")
 }
 
 #[tokio::test]
