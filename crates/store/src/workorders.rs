@@ -898,7 +898,7 @@ impl Store {
                     materials: materials.expect("checked"),
                     attachments: attachments.clone(),
                     submitted_at: now,
-                    submitted_by: actor.name.clone(),
+                    submitted_by: display_name(&tx, actor).await?,
                 };
                 data = Some(json_of(&fb));
                 m.feedback = Set(Some(json_of(&fb)));
@@ -1678,6 +1678,16 @@ async fn next_seq(tx: &DatabaseTransaction, backend: Backend, day: NaiveDate) ->
     Ok(last as u32)
 }
 
+/// The name people know the actor by: a user's display name (王晓燕), or kefu's own name for itself.
+async fn display_name(db: &impl ConnectionTrait, actor: &Actor) -> Result<String> {
+    if let Some(u) = actor.user_id
+        && let Some(user) = user::Entity::find_by_id(u.0).one(db).await?
+    {
+        return Ok(user.display_name);
+    }
+    Ok(actor.name.clone())
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn event(
     db: &impl ConnectionTrait,
@@ -1690,6 +1700,7 @@ async fn event(
     data: Option<Value>,
     at: DateTime<Utc>,
 ) -> Result<()> {
+    let actor_name = display_name(db, actor).await?;
     work_order_event::ActiveModel {
         id: Set(WorkOrderEventId::new().0),
         work_order_id: Set(id.0),
@@ -1697,7 +1708,7 @@ async fn event(
         from_status: Set(from.map(|s| s.as_str().into())),
         to_status: Set(to.as_str().into()),
         actor_id: Set(actor.user_id.map(|u| u.0)),
-        actor_name: Set(actor.name.clone()),
+        actor_name: Set(actor_name),
         note: Set(note.map(str::to_string)),
         data: Set(data),
         at: Set(at),

@@ -262,16 +262,16 @@ async fn lifecycle(app: TestApp) {
     assert_eq!(
         steps,
         [
-            ("create", "agent"),
-            ("dispatch", "agent"),
-            ("accept", "site"),
-            ("progress", "site"),
-            ("wait_customer", "site"),
-            ("resume", "site"),
-            ("submit_feedback", "site"),
-            ("close", "agent"),
-            ("callback", "agent"),
-            ("archive", "agent"),
+            ("create", "王晓燕"),
+            ("dispatch", "王晓燕"),
+            ("accept", "俞国平"),
+            ("progress", "俞国平"),
+            ("wait_customer", "俞国平"),
+            ("resume", "俞国平"),
+            ("submit_feedback", "俞国平"),
+            ("close", "王晓燕"),
+            ("callback", "王晓燕"),
+            ("archive", "王晓燕"),
         ]
     );
     // The creating agent heard of the acceptance and the feedback.
