@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what kefu's build and tests need on a Debian machine, only where missing.
-#   scripts/deps.sh run    — building and running: cargo, Node.js + npm, the web app's npm packages
-#   scripts/deps.sh test   — also Chromium (browser tests), a running PostgreSQL, and the real SIP peers of the
-#                            telephony tests: SIPp (sip-tester), baresip and iproute2 (`ip netns`)
+#   scripts/deps.sh run    — building and running: cargo, Node.js + npm, the web app's npm packages, CJK fonts
+#   scripts/deps.sh test   — also Chromium (browser tests), a running PostgreSQL, the real SIP peers of the
+#                            telephony tests: SIPp (sip-tester), baresip and iproute2 (`ip netns`), and
+#                            poppler-utils + zbar-tools (reading printed PDFs back)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-run}
@@ -22,6 +23,9 @@ command -v cargo >/dev/null || { echo "deps: cargo is missing: install Rust (rus
 command -v cc >/dev/null || apt_install build-essential
 command -v pkg-config >/dev/null || apt_install pkg-config
 command -v npm >/dev/null || apt_install nodejs npm
+# Chinese fonts for printed PDFs (work orders): kefu-print loads them from /usr/share/fonts at run time
+# and embeds the glyphs it uses.
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || apt_install fonts-noto-cjk
 
 # The web app's packages, from the lock file; reinstalled when the lock file changes.
 if [ ! -f web/node_modules/.package-lock.json ] || ! cmp -s web/package-lock.json web/node_modules/.kefu-lock; then
@@ -39,6 +43,10 @@ if [ "$mode" = test ]; then
   # SoX: kefu-media's G.711 and prompt-conversion tests compare against it.
   command -v sox >/dev/null || apt_install sox
   command -v ip >/dev/null || apt_install iproute2
+  # kefu-print's tests read its PDFs back (pdftotext, pdfinfo, pdffonts, pdftoppm) and scan the QR code and
+  # barcode on the rasterized page (zbarimg).
+  command -v pdftotext >/dev/null || apt_install poppler-utils
+  command -v zbarimg >/dev/null || apt_install zbar-tools
   command -v psql >/dev/null || apt_install postgresql postgresql-client
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     echo "deps: starting PostgreSQL"
