@@ -285,6 +285,36 @@ async fn lifecycle(app: TestApp) {
         .collect();
     assert!(events.contains(&"work_order.accepted"), "{events:?}");
     assert!(events.contains(&"work_order.feedback"), "{events:?}");
+
+    // The printed work order: a PDF whose text has the number, the type and the feedback.
+    let r = app
+        .as_token(
+            &agent,
+            Method::GET,
+            &format!("/api/v1/work-orders/{}/pdf", o["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("order.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian poppler-utils, installed by scripts/deps.sh test)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in [no, "服务工单", "故障申告", "已更换泄漏的胶管", "俞国平"] {
+        assert!(
+            text.contains(expected),
+            "{expected} not in the PDF:\n{text}"
+        );
+    }
     app.stop().await;
 }
 
