@@ -8,6 +8,9 @@ use kefu_store::*;
 #[path = "store/telephony.rs"]
 mod telephony;
 use telephony::*;
+#[path = "store/wo_config.rs"]
+mod wo_config;
+use wo_config::*;
 
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -36,6 +39,9 @@ on_both_backends!(
     trunks_give_the_runtime_their_secrets_and_nobody_else,
     routes_map_called_numbers_to_targets,
     call_records_are_written_cheaply_and_found_by_any_filter,
+    calendars_are_versioned_and_checked,
+    work_order_types_check_their_parts_and_references,
+    concurrent_saves_of_one_version_let_exactly_one_win,
 );
 
 async fn run<F, Fut>(backend: Backend, test: F)
