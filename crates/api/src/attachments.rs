@@ -223,7 +223,7 @@ fn file_problem(status: StatusCode, kind: &'static str, reason: String) -> ApiEr
 }
 
 fn too_big(limit: usize) -> ApiError {
-    let size = if limit >= 1024 * 1024 && limit % (1024 * 1024) == 0 {
+    let size = if limit >= 1024 * 1024 && limit.is_multiple_of(1024 * 1024) {
         format!("{} MiB", limit / (1024 * 1024))
     } else {
         format!("{limit} bytes")

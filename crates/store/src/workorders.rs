@@ -764,6 +764,9 @@ impl Store {
             .collect())
     }
 
+    // The arguments are what an action is: who (for the audit log and for the lifecycle), on what, based
+    // on which version, doing what, saying what, when.
+    #[allow(clippy::too_many_arguments)]
     /// Takes one action on an order, if the lifecycle allows it for `acting` and the order is still
     /// at `expected_version` (`None`: kefu's own actions, which never overwrite a person's change
     /// because they run in the same serialized transaction).
@@ -1412,10 +1415,10 @@ impl Store {
         let actor = Actor::system("sla");
         for row in due {
             report.examined += 1;
-            if !types.contains_key(&row.type_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = types.entry(row.type_id) {
                 let ty = self.work_order_type(WorkOrderTypeId(row.type_id)).await?;
                 let cal = self.calendar_for(&ty).await?;
-                types.insert(row.type_id, (ty, cal));
+                slot.insert((ty, cal));
             }
             let (ty, cal) = &types[&row.type_id];
             self.sweep_one(&actor, row, ty, cal, now, &mut report)

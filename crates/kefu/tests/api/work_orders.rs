@@ -694,7 +694,7 @@ async fn queries_and_exports() {
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let range = calamine::Reader::worksheet_range(&mut book, "工单").unwrap();
-    assert!(range.rows().any(|r| r[0].to_string() == no));
+    assert!(range.rows().any(|r| r[0] == no));
     let r = app
         .as_token(&agent, Method::GET, "/api/v1/work-orders/export?format=pdf")
         .send()
