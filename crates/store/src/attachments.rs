@@ -162,6 +162,12 @@ impl Store {
         row.ok_or(StoreError::NotFound("attachment"))
     }
 
+    /// How many files are stored (for tests and checks that a refused upload wrote nothing).
+    pub async fn attachment_count(&self) -> Result<u64> {
+        use sea_orm::PaginatorTrait;
+        Ok(attachment::Entity::find().count(&self.db).await?)
+    }
+
     /// The files linked to an order, oldest first.
     pub async fn attachments_of(&self, work_order_id: WorkOrderId) -> Result<Vec<AttachmentMeta>> {
         let q = meta_query()

@@ -11,6 +11,9 @@ use telephony::*;
 #[path = "store/wo_config.rs"]
 mod wo_config;
 use wo_config::*;
+#[path = "store/notifications.rs"]
+mod notifications;
+use notifications::*;
 
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -42,6 +45,9 @@ on_both_backends!(
     calendars_are_versioned_and_checked,
     work_order_types_check_their_parts_and_references,
     concurrent_saves_of_one_version_let_exactly_one_win,
+    notifications_fan_out_to_units_roles_and_heads,
+    attachments_are_kept_whole_with_their_checksum,
+    saved_filters_belong_to_their_owner,
 );
 
 async fn run<F, Fut>(backend: Backend, test: F)

@@ -1,10 +1,12 @@
 //! Black-box tests of the HTTP API: the real application on a random port with a fresh database.
 
+mod attachments;
 mod auth;
 mod bad_input;
 mod customers;
 mod helpers;
 mod imports;
+mod notifications;
 mod ops;
 mod permissions;
 mod postgres;
