@@ -340,7 +340,9 @@ async fn the_websocket_needs_a_session_and_kefus_own_pages() {
         assert_eq!(status(e), 403, "{evil}");
     }
     // Without an Origin (not a browser) or with kefu's own, the cookie is enough.
-    let mut ws = connect(&app, &[cookie.clone()]).await.expect("no origin");
+    let mut ws = connect(&app, std::slice::from_ref(&cookie))
+        .await
+        .expect("no origin");
     assert_eq!(next_json(&mut ws).await["type"], "hello");
     ws.close(None).await.unwrap();
     // A plain GET of the socket's URL: 426 problem+json.
