@@ -93,8 +93,16 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/calendars/{id}", Signed(WorkOrdersRead)),
     ("PATCH", "/api/v1/calendars/{id}", Signed(CalendarsManage)),
     ("GET", "/api/v1/work-order-types", Signed(WorkOrdersRead)),
-    ("POST", "/api/v1/work-order-types", Signed(WorkOrderTypesManage)),
-    ("GET", "/api/v1/work-order-types/{id}", Signed(WorkOrdersRead)),
+    (
+        "POST",
+        "/api/v1/work-order-types",
+        Signed(WorkOrderTypesManage),
+    ),
+    (
+        "GET",
+        "/api/v1/work-order-types/{id}",
+        Signed(WorkOrdersRead),
+    ),
     (
         "PATCH",
         "/api/v1/work-order-types/{id}",
@@ -102,23 +110,51 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/v1/work-orders", Signed(WorkOrdersRead)),
     ("POST", "/api/v1/work-orders", Signed(WorkOrdersCreate)),
-    ("GET", "/api/v1/work-orders/export", Signed(WorkOrdersExport)),
-    ("GET", "/api/v1/work-orders/by-no/{no}", Signed(WorkOrdersRead)),
+    (
+        "GET",
+        "/api/v1/work-orders/export",
+        Signed(WorkOrdersExport),
+    ),
+    (
+        "GET",
+        "/api/v1/work-orders/by-no/{no}",
+        Signed(WorkOrdersRead),
+    ),
     ("GET", "/api/v1/work-orders/{id}", Signed(WorkOrdersRead)),
     ("PATCH", "/api/v1/work-orders/{id}", Signed(WorkOrdersAct)),
-    ("POST", "/api/v1/work-orders/{id}/actions", Signed(WorkOrdersAct)),
-    ("GET", "/api/v1/work-orders/{id}/pdf", Signed(WorkOrdersRead)),
+    (
+        "POST",
+        "/api/v1/work-orders/{id}/actions",
+        Signed(WorkOrdersAct),
+    ),
+    (
+        "GET",
+        "/api/v1/work-orders/{id}/pdf",
+        Signed(WorkOrdersRead),
+    ),
     ("POST", "/api/v1/status-query", Signed(StatusQuery)),
     ("POST", "/api/v1/status-query/urge", Signed(StatusQuery)),
     ("POST", "/api/v1/attachments", Signed(AttachmentsUpload)),
     ("GET", "/api/v1/attachments/{id}", Signed(WorkOrdersRead)),
     ("GET", "/api/v1/notifications", Signed(NotificationsOwn)),
-    ("POST", "/api/v1/notifications/{id}/read", Signed(NotificationsOwn)),
-    ("POST", "/api/v1/notifications/read-all", Signed(NotificationsOwn)),
+    (
+        "POST",
+        "/api/v1/notifications/{id}/read",
+        Signed(NotificationsOwn),
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/read-all",
+        Signed(NotificationsOwn),
+    ),
     ("GET", "/api/v1/notifications/ws", Signed(NotificationsOwn)),
     ("GET", "/api/v1/saved-filters", Signed(WorkOrdersRead)),
     ("POST", "/api/v1/saved-filters", Signed(WorkOrdersRead)),
-    ("DELETE", "/api/v1/saved-filters/{id}", Signed(WorkOrdersRead)),
+    (
+        "DELETE",
+        "/api/v1/saved-filters/{id}",
+        Signed(WorkOrdersRead),
+    ),
 ];
 
 pub fn rule(method: &Method, path: &str) -> Option<Access> {

@@ -303,7 +303,10 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
         .routes(routes!(calls::list))
         .routes(routes!(telephony::active_calls))
         .routes(routes!(calls::get))
-        .routes(routes!(wo_config::list_calendars, wo_config::create_calendar))
+        .routes(routes!(
+            wo_config::list_calendars,
+            wo_config::create_calendar
+        ))
         .routes(routes!(wo_config::get_calendar, wo_config::update_calendar))
         .routes(routes!(wo_config::list_types, wo_config::create_type))
         .routes(routes!(wo_config::get_type, wo_config::update_type))
@@ -319,7 +322,10 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::read))
         .routes(routes!(notifications::read_all))
         .routes(routes!(notifications::ws))
-        .routes(routes!(notifications::list_filters, notifications::save_filter))
+        .routes(routes!(
+            notifications::list_filters,
+            notifications::save_filter
+        ))
         .routes(routes!(notifications::delete_filter))
         .routes(routes!(attachments::download))
         .layer(DefaultBodyLimit::max(settings.max_json_bytes))
@@ -328,7 +334,9 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
             OpenApiRouter::new()
                 .routes(routes!(attachments::upload))
                 // The multipart envelope on top of the largest file.
-                .layer(DefaultBodyLimit::max(settings.max_attachment_bytes + 64 * 1024)),
+                .layer(DefaultBodyLimit::max(
+                    settings.max_attachment_bytes + 64 * 1024,
+                )),
         )
 }
 

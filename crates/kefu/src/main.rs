@@ -91,6 +91,11 @@ enum BenchWhat {
         #[arg(long, default_value_t = 200_000)]
         rows: usize,
     },
+    /// Work orders: create + dispatch throughput, the overdue list among many orders, the SLA sweep.
+    WorkOrders {
+        #[command(subcommand)]
+        what: kefu::bench::WorkOrderBench,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -152,6 +157,9 @@ fn main() -> anyhow::Result<()> {
                         kefu::bench::lookup(&store, customers, samples, today).await?
                     }
                     BenchWhat::Import { rows } => kefu::bench::import(&store, rows, today).await?,
+                    BenchWhat::WorkOrders { what } => {
+                        kefu::bench::work_orders(&store, what, today, config.utc_offset()?).await?
+                    }
                 }
                 store.close().await?;
                 Ok(())

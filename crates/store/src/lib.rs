@@ -9,6 +9,7 @@
 
 mod attachments;
 mod audit;
+pub mod bench_support;
 mod customers;
 mod entities;
 mod imports;
@@ -17,8 +18,8 @@ mod notifications;
 mod org;
 mod saved_filters;
 mod telephony;
-mod wo_config;
 pub mod testing;
+mod wo_config;
 mod workorders;
 
 pub use sea_orm::DbErr;
@@ -27,19 +28,14 @@ use sea_orm_migration::MigratorTrait;
 
 pub use attachments::{AttachmentMeta, NewAttachment};
 pub use audit::{AuditEntry, AuditQuery};
-pub use notifications::{NewNotification, Notification, NotificationPage, Recipients};
-pub use saved_filters::SavedFilter;
-pub use workorders::{
-    Act, Acting, Created, CustomerIdentity, CustomerRef, Feedback, IdempotencyKey, NamedRef,
-    NewWorkOrder, StatusView, SweepReport, WorkOrder, WorkOrderChanges, WorkOrderEvent,
-    WorkOrderQuery, WorkOrderSummary, check_note,
-};
 pub use customers::{
     Account, AccountDetail, Bill, BillImport, Customer, CustomerDetail, CustomerQuery,
     CustomerSummary, ImportCounts, Payment,
 };
 pub use imports::{ImportJob, ImportStatus};
+pub use notifications::{NewNotification, Notification, NotificationPage, Recipients};
 pub use org::{Credential, CredentialKind, NewUnit, NewUser, Unit, UnitChanges, User, UserChanges};
+pub use saved_filters::SavedFilter;
 pub use telephony::{
     CallQuery, CallRecord, DidRoute, DidRouteChanges, DigestSecrets, Extension, ExtensionAuth,
     ExtensionChanges, ExtensionOwner, InboundDigest, NewCallRecord, NewDidRoute, NewExtension,
@@ -47,6 +43,11 @@ pub use telephony::{
 };
 pub use wo_config::{
     Calendar, CalendarChanges, NewCalendar, NewWorkOrderType, WorkOrderType, WorkOrderTypeChanges,
+};
+pub use workorders::{
+    Act, Acting, Created, CustomerIdentity, CustomerRef, Feedback, IdempotencyKey, NamedRef,
+    NewWorkOrder, StatusView, SweepReport, WorkOrder, WorkOrderChanges, WorkOrderEvent,
+    WorkOrderQuery, WorkOrderSummary, check_note,
 };
 
 #[derive(Debug, thiserror::Error)]

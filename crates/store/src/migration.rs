@@ -750,7 +750,11 @@ impl MigrationTrait for WorkOrders {
                 .col(string("request_hash"))
                 .col(uuid("work_order_id"))
                 .col(timestamp_with_time_zone("created_at"))
-                .primary_key(Index::create().col(Alias::new("owner")).col(Alias::new("key")))
+                .primary_key(
+                    Index::create()
+                        .col(Alias::new("owner"))
+                        .col(Alias::new("key")),
+                )
                 .foreign_key(&mut fk("idempotency_keys", "work_order_id", "work_orders"))
                 .to_owned(),
         )
@@ -779,9 +783,13 @@ impl MigrationTrait for WorkOrders {
         )
         .await?;
         m.create_index(
-            index("ix_saved_filters_user", "saved_filters", &["user_id", "name"])
-                .unique()
-                .to_owned(),
+            index(
+                "ix_saved_filters_user",
+                "saved_filters",
+                &["user_id", "name"],
+            )
+            .unique()
+            .to_owned(),
         )
         .await?;
         Ok(())
