@@ -412,6 +412,19 @@ fn clock_of(v: &Value) -> Result<SlaClock> {
 }
 
 impl Store {
+    /// A transaction that writes: on SQLite it takes the write lock at `BEGIN IMMEDIATE` (waiting
+    /// for it within the busy timeout), so it can never fail later with SQLITE_BUSY when a reader
+    /// turns writer under concurrency; PostgreSQL ignores the mode.
+    async fn begin_write(&self) -> Result<DatabaseTransaction> {
+        Ok(self
+            .db
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?)
+    }
+
     /// Creates an order: checks its form against the type, numbers it (`GD` + `day` + sequence),
     /// starts its SLA clock, and dispatches it when a unit is given. With an idempotency key, a retry
     /// returns the first order instead of a second one.
@@ -476,7 +489,8 @@ impl Store {
             .priority
             .unwrap_or_else(|| Form::priority(&ty.priority_rules, &fields, ty.default_priority));
 
-        let tx = self.db.begin().await?;
+        let tx = self.begin_write().await?;
+        let seq = next_seq(&tx, self.backend, day).await?;
         if let Some(c) = new.customer_id {
             customer::Entity::find_by_id(c.0)
                 .one(&tx)
@@ -495,7 +509,6 @@ impl Store {
         if let Some(a) = new.assignee_id {
             check_assignee(&tx, a, new.unit_id).await?;
         }
-        let seq = next_seq(&tx, self.backend, day).await?;
         let no = WorkOrderNo::new(day, seq);
         let id = WorkOrderId::new();
         let mut clock = SlaClock::start(&ty.sla, priority, &calendar, now);
@@ -780,7 +793,20 @@ impl Store {
         note: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<WorkOrder> {
-        let tx = self.db.begin().await?;
+        // The type (which never changes for an order) and its calendar are read before the
+        // transaction: reading them on another pooled connection while holding the write lock
+        // would let writers waiting for the lock starve the pool of the connection it needs.
+        let type_id: uuid::Uuid = work_order::Entity::find_by_id(id.0)
+            .select_only()
+            .column(work_order::Column::TypeId)
+            .into_tuple()
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound("work order"))?;
+        let ty = self.work_order_type(WorkOrderTypeId(type_id)).await?;
+        let calendar = self.calendar_for(&ty).await?;
+        let tx = self.begin_write().await?;
+        lock_order(&tx, id.0).await?;
         let row = work_order::Entity::find_by_id(id.0)
             .one(&tx)
             .await?
@@ -798,8 +824,6 @@ impl Store {
                 row.no, row.version
             )));
         }
-        let ty = self.work_order_type(WorkOrderTypeId(row.type_id)).await?;
-        let calendar = self.calendar_for(&ty).await?;
         let status = Status::parse(&row.status)
             .map_err(|_| StoreError::Db(sea_orm::DbErr::Custom("stored status".into())))?;
         let facts = Facts {
@@ -1436,7 +1460,8 @@ impl Store {
         now: DateTime<Utc>,
         report: &mut SweepReport,
     ) -> Result<()> {
-        let tx = self.db.begin().await?;
+        let tx = self.begin_write().await?;
+        lock_order(&tx, row.id).await?;
         let Some(fresh) = work_order::Entity::find_by_id(row.id).one(&tx).await? else {
             return Ok(());
         };
@@ -1596,6 +1621,20 @@ impl Store {
             .await?;
         Ok((open, overdue))
     }
+}
+
+/// Locks the order's row (PostgreSQL) as the transaction's first statement, so concurrent actions on
+/// one order queue instead of racing; SQLite's `BEGIN IMMEDIATE` already serializes writers.
+async fn lock_order(tx: &DatabaseTransaction, id: uuid::Uuid) -> Result<()> {
+    work_order::Entity::update_many()
+        .col_expr(
+            work_order::Column::Version,
+            Expr::col(work_order::Column::Version).into(),
+        )
+        .filter(work_order::Column::Id.eq(id))
+        .exec(tx)
+        .await?;
+    Ok(())
 }
 
 fn sla_notice(

@@ -994,3 +994,47 @@ async fn the_sla_sweep_reminds_escalates_and_is_idempotent() {
     assert!(page.items.iter().any(|i| i.id == id));
     app.stop().await;
 }
+
+/// Regression test: concurrent creates on SQLite failed with "database is locked" (a transaction that
+/// read first could not become a writer), and concurrent actions on one order could answer 500.
+#[tokio::test]
+async fn concurrent_creates_and_actions_on_sqlite_never_fail_with_a_locked_database() {
+    let app = TestApp::spawn().await;
+    let agent = app.login("agent").await;
+    let ty = work_order_type(&app, &agent, "故障申告").await;
+    let body = json!({"type_id": ty["id"], "channel": "phone", "title": "并发创建", "description": "x", "fields": fill_required(&ty, json!({}))});
+    let mut creates = tokio::task::JoinSet::new();
+    for _ in 0..24 {
+        let req = app
+            .as_token(&agent, Method::POST, "/api/v1/work-orders")
+            .json(&body);
+        creates.spawn(async move { req.send().await.unwrap().status() });
+    }
+    while let Some(status) = creates.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::CREATED);
+    }
+    let o = gas_leak(&app, &agent, None).await;
+    let mut acts = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let req = app
+            .as_token(
+                &agent,
+                Method::POST,
+                &format!("/api/v1/work-orders/{}/actions", o["id"].as_str().unwrap()),
+            )
+            .json(
+                &json!({"action": "comment", "note": format!("备注 {i}"), "version": o["version"]}),
+            );
+        acts.spawn(async move { req.send().await.unwrap().status() });
+    }
+    let mut ok = 0;
+    while let Some(status) = acts.join_next().await {
+        match status.unwrap() {
+            StatusCode::OK => ok += 1,
+            StatusCode::CONFLICT => {}
+            other => panic!("a concurrent action answered {other}"),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one save of version 1 wins");
+    app.stop().await;
+}
