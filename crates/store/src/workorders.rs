@@ -1629,7 +1629,7 @@ async fn lock_order(tx: &DatabaseTransaction, id: uuid::Uuid) -> Result<()> {
     work_order::Entity::update_many()
         .col_expr(
             work_order::Column::Version,
-            Expr::col(work_order::Column::Version).into(),
+            Expr::col(work_order::Column::Version),
         )
         .filter(work_order::Column::Id.eq(id))
         .exec(tx)
