@@ -52,6 +52,10 @@ impl Role {
             WorkOrdersExport => matches!(self, Admin | Supervisor | Agent | Auditor),
             WorkOrderTypesManage => matches!(self, Admin),
             CalendarsManage => matches!(self, Admin | Supervisor),
+            // IVR flows and prompts: business staff (supervisors) design and publish them without
+            // programming; the auditor reads them and their funnels.
+            IvrRead => matches!(self, Admin | Supervisor | Auditor),
+            IvrManage => matches!(self, Admin | Supervisor),
         }
     }
 
@@ -90,6 +94,8 @@ keyword_enum!(
         StatusQuery = "work_orders.status_query",
         AttachmentsUpload = "attachments.upload",
         NotificationsOwn = "notifications.own",
+        IvrRead = "ivr.read",
+        IvrManage = "ivr.manage",
     }
 );
 
