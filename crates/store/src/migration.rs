@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(CustomerSearch),
             Box::new(Telephony),
             Box::new(WorkOrders),
+            Box::new(Ivr),
         ]
     }
 }
@@ -817,6 +818,265 @@ impl MigrationTrait for WorkOrders {
             "work_orders",
             "work_order_types",
             "calendars",
+        ] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The IVR (issue 5): flows and their immutable versions, the per-call trace (sessions and node
+/// visits, the funnel's source), admin prompt recordings, queues (the ACD of issue 6 extends them),
+/// documents for fax-on-demand, the customer-message outbox (SMS, email, fax: the channels deliver
+/// later) and satisfaction survey answers.
+struct Ivr;
+
+impl MigrationName for Ivr {
+    fn name(&self) -> &str {
+        "m20261127_000005_ivr"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Ivr {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // `key` is what DID routes name (`flow:main`). `published_version` is the version new calls
+        // start on (NULL: never published).
+        m.create_table(
+            Table::create()
+                .table("ivr_flows")
+                .col(pk_uuid("id"))
+                .col(string_uniq("key"))
+                .col(string("name"))
+                .col(text("description"))
+                .col(integer_null("published_version"))
+                .col(timestamp_with_time_zone_null("published_at"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        // One row per saved version; `graph` is a kefu_ivr::Flow as JSON, valid when saved.
+        // Versions never change once written.
+        m.create_table(
+            Table::create()
+                .table("ivr_flow_versions")
+                .col(pk_uuid("id"))
+                .col(uuid("flow_id"))
+                .col(integer("version"))
+                .col(json_binary("graph"))
+                .col(text("note"))
+                .col(uuid_null("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk("ivr_flow_versions", "flow_id", "ivr_flows"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_ivr_flow_versions_flow",
+                "ivr_flow_versions",
+                &["flow_id", "version"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        // One row per call that entered a flow. `end_reason`: hangup (the caller hung up in the
+        // flow), transfer, completed (the flow hung up), runaway, error. `last_node` is where it ended.
+        m.create_table(
+            Table::create()
+                .table("ivr_sessions")
+                .col(pk_uuid("id"))
+                .col(uuid_null("call_uuid"))
+                .col(uuid("flow_id"))
+                .col(integer("version"))
+                .col(string("caller"))
+                .col(uuid_null("customer_id"))
+                .col(timestamp_with_time_zone("started_at"))
+                .col(timestamp_with_time_zone_null("ended_at"))
+                .col(string_null("end_reason"))
+                .col(string_null("last_node"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_ivr_sessions_call", "ivr_sessions", &["call_uuid"]).to_owned())
+            .await?;
+        m.create_index(
+            index(
+                "ix_ivr_sessions_flow",
+                "ivr_sessions",
+                &["flow_id", "version", "started_at"],
+            )
+            .to_owned(),
+        )
+        .await?;
+        // Every node visit: `branch` is how the call left the node (NULL: it did not leave), `outcome`
+        // one of passed, failed (an error branch: on_fail, on_empty, not_found), left (the caller hung
+        // up here); `detail` what was said or done (the text of a say node, the order created).
+        m.create_table(
+            Table::create()
+                .table("ivr_visits")
+                .col(pk_uuid("id"))
+                .col(uuid("session_id"))
+                .col(integer("seq"))
+                .col(string("node_id"))
+                .col(string("kind"))
+                .col(string_null("branch"))
+                .col(string("outcome"))
+                .col(text_null("detail"))
+                .col(timestamp_with_time_zone("at"))
+                .foreign_key(&mut fk("ivr_visits", "session_id", "ivr_sessions"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_ivr_visits_session",
+                "ivr_visits",
+                &["session_id", "seq"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        // An admin's recording of a prompt in one language, converted to 8 kHz mono WAV; it replaces
+        // the system recording of the same key. Custom keys (not in the system set) carry their text.
+        m.create_table(
+            Table::create()
+                .table("ivr_prompts")
+                .col(pk_uuid("id"))
+                .col(string("key"))
+                .col(string("language"))
+                .col(text("text"))
+                .col(blob_null("wav"))
+                .col(string_null("sha256"))
+                .col(double_null("seconds"))
+                .col(string_null("source_name"))
+                .col(uuid_null("updated_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index("ix_ivr_prompts_key", "ivr_prompts", &["key", "language"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        // Queues callers are transferred to (`general`, `billing`, `emergency`, …). `members` is a
+        // JSON list of extension numbers rung until the ACD (issue 6) routes by agent state.
+        m.create_table(
+            Table::create()
+                .table("queues")
+                .col(pk_uuid("id"))
+                .col(string_uniq("key"))
+                .col(string("name"))
+                .col(json_binary("members"))
+                .col(integer("max_wait_secs"))
+                .col(boolean("active"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        // Documents callers can ask for (fax-on-demand, SMS/email texts): `file` (PDF) for fax and
+        // email attachments, `body` the text of an SMS or email.
+        m.create_table(
+            Table::create()
+                .table("ivr_documents")
+                .col(pk_uuid("id"))
+                .col(string_uniq("key"))
+                .col(string("title"))
+                .col(text("body"))
+                .col(blob_null("file"))
+                .col(string_null("file_name"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        // Messages to customers waiting for a channel (SMS, email, fax) to deliver them. Written in the
+        // same transaction as what caused them; `status` queued → sent | failed, by the channels.
+        m.create_table(
+            Table::create()
+                .table("outbound_messages")
+                .col(pk_uuid("id"))
+                .col(string("channel"))
+                .col(string("recipient"))
+                .col(uuid_null("customer_id"))
+                .col(string_null("document_key"))
+                .col(string_null("subject"))
+                .col(text("body"))
+                .col(uuid_null("call_uuid"))
+                .col(uuid_null("work_order_id"))
+                .col(string("status"))
+                .col(integer("attempts"))
+                .col(text_null("last_error"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("sent_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_outbound_messages_status",
+                "outbound_messages",
+                &["status", "created_at"],
+            )
+            .to_owned(),
+        )
+        .await?;
+        // A caller's satisfaction score, against the call and (when there was one) the work order.
+        m.create_table(
+            Table::create()
+                .table("survey_responses")
+                .col(pk_uuid("id"))
+                .col(uuid_null("call_uuid"))
+                .col(uuid_null("work_order_id"))
+                .col(uuid_null("customer_id"))
+                .col(uuid_null("flow_id"))
+                .col(string_null("agent_extension"))
+                .col(small_integer("score"))
+                .col(small_integer("max_score"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_survey_responses_call",
+                "survey_responses",
+                &["call_uuid"],
+            )
+            .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_survey_responses_order",
+                "survey_responses",
+                &["work_order_id"],
+            )
+            .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "survey_responses",
+            "outbound_messages",
+            "ivr_documents",
+            "queues",
+            "ivr_prompts",
+            "ivr_visits",
+            "ivr_sessions",
+            "ivr_flow_versions",
+            "ivr_flows",
         ] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
                 .await?;
