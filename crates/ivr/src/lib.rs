@@ -8,7 +8,9 @@
 //!
 //! No I/O, no clock, no async: time comes in as an argument.
 
+pub mod interp;
 pub mod model;
 pub mod say;
+pub mod validate;
 
 pub use model::*;
