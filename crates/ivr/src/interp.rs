@@ -879,7 +879,7 @@ impl Session {
             }
             (
                 Wait::Collect { attempt },
-                Input::Digits { digits, .. },
+                Input::Digits { digits, timed_out },
                 Some(NodeKind::Collect {
                     var,
                     min_len,
@@ -894,7 +894,11 @@ impl Session {
                     self.input_seen();
                 }
                 let len = digits.chars().count() as u32;
-                if len >= min_len.max(1) && len <= max_len && rule_holds(rule, &digits) {
+                // An empty answer counts only when allowed (`min_len` 0) and given on purpose (the
+                // terminator), not by silence.
+                let empty_ok = len == 0 && min_len == 0 && !timed_out;
+                let fits = len >= min_len.max(1) && len <= max_len && rule_holds(rule, &digits);
+                if empty_ok || fits {
                     self.vars.insert(var, digits);
                     return self.branch("next", Outcome::Passed);
                 }

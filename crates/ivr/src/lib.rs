@@ -8,6 +8,7 @@
 //!
 //! No I/O, no clock, no async: time comes in as an argument.
 
+pub mod demo;
 pub mod interp;
 pub mod model;
 pub mod say;

@@ -357,10 +357,7 @@ pub enum NodeKind {
         closed: NodeId,
     },
     /// The first rule that holds decides; else `otherwise`.
-    Condition {
-        rules: Vec<Rule>,
-        otherwise: NodeId,
-    },
+    Condition { rules: Vec<Rule>, otherwise: NodeId },
     /// Sets variables (`${var}` templates).
     Set {
         values: BTreeMap<String, String>,
@@ -454,9 +451,9 @@ impl NodeKind {
     pub fn branches(&self) -> Vec<(String, &NodeId)> {
         let mut out: Vec<(String, &NodeId)> = Vec::new();
         match self {
-            NodeKind::Play { next, .. } | NodeKind::Say { next, .. } | NodeKind::Set { next, .. } => {
-                out.push(("next".into(), next))
-            }
+            NodeKind::Play { next, .. }
+            | NodeKind::Say { next, .. }
+            | NodeKind::Set { next, .. } => out.push(("next".into(), next)),
             NodeKind::Menu {
                 options, on_fail, ..
             } => {
