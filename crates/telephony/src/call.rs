@@ -359,6 +359,16 @@ impl Call {
         }
     }
 
+    /// Plays a prompt in a loop (music while the caller waits) until something else is played, the
+    /// leg joins a room, or `stop_playing`.
+    pub fn music(&self, prompt: &str) -> Result<(), CallError> {
+        self.leg.answered()?;
+        let engine = self.leg.engine()?;
+        let samples = engine.prompt(prompt)?;
+        self.leg.media.music(samples);
+        Ok(())
+    }
+
     /// Stops whatever kefu is playing to the leg.
     pub fn stop_playing(&self) {
         self.leg.media.silence();

@@ -1,6 +1,6 @@
-//! What kefu does with an inbound call until the IVR (issue 5) and the ACD (issue 6) exist: a call to
-//! an extension rings the phone and is bridged through kefu (B2BUA); a call to a flow, a queue or a
-//! prompt is answered with the entry greeting, which plays once before kefu hangs up.
+//! What kefu does with an inbound call: a call to an extension rings the phone and is bridged through
+//! kefu (B2BUA); a call to a flow or a queue goes to the [`FlowRunner`] the binary plugs in (the IVR);
+//! without one, or for a prompt, the entry greeting plays once before kefu hangs up.
 
 use std::sync::Arc;
 
@@ -10,13 +10,33 @@ use crate::call::{Call, CallEvent};
 use crate::directory::Target;
 use crate::sip::{Destination, IncomingCall, OriginateError, Telephony, follow};
 
+/// Runs calls routed to IVR flows and queues (the binary implements it over the IVR and the store).
+#[async_trait::async_trait]
+pub trait FlowRunner: Send + Sync {
+    /// The call is still ringing; the runner answers it.
+    async fn run_flow(&self, call: Call, flow: String);
+    async fn run_queue(&self, call: Call, queue: String);
+}
+
 /// Settings of the built-in entry points.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EntryPoints {
     /// Prompt played for flows and queues until they exist.
     pub greeting: String,
     /// Record bridged extension calls (both ways) under the recordings folder.
     pub record_bridged: bool,
+    /// Flows and queues; `None`: they get the greeting.
+    pub runner: Option<Arc<dyn FlowRunner>>,
+}
+
+impl std::fmt::Debug for EntryPoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntryPoints")
+            .field("greeting", &self.greeting)
+            .field("record_bridged", &self.record_bridged)
+            .field("runner", &self.runner.is_some())
+            .finish()
+    }
 }
 
 impl Default for EntryPoints {
@@ -24,6 +44,7 @@ impl Default for EntryPoints {
         EntryPoints {
             greeting: "welcome".into(),
             record_bridged: false,
+            runner: None,
         }
     }
 }
@@ -44,6 +65,16 @@ pub async fn serve(
                     ring_extension(&telephony, call.clone(), &number, &entry).await
                 }
                 Target::Prompt(name) => greet(&call, &name).await,
+                Target::Flow(flow) if entry.runner.is_some() => {
+                    let runner = entry.runner.clone().expect("checked");
+                    runner.run_flow(call.clone(), flow).await;
+                    Ok(())
+                }
+                Target::Queue(queue) if entry.runner.is_some() => {
+                    let runner = entry.runner.clone().expect("checked");
+                    runner.run_queue(call.clone(), queue).await;
+                    Ok(())
+                }
                 Target::Flow(_) | Target::Queue(_) => greet(&call, &entry.greeting).await,
             };
             if let Err(e) = result {

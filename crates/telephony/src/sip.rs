@@ -81,6 +81,9 @@ pub enum OriginateError {
     },
     #[error("no answer")]
     NoAnswer,
+    /// Stopped by the caller of `originate_until` while it rang.
+    #[error("cancelled")]
+    Cancelled,
     #[error("signalling: {0}")]
     Sip(String),
 }
@@ -402,7 +405,26 @@ impl Telephony {
         caller: &str,
         call_uuid: Option<Uuid>,
     ) -> Result<Call, OriginateError> {
-        self.engine.originate(to, caller, call_uuid).await
+        let ring = self.engine.cfg.ring_timeout;
+        self.engine
+            .originate(to, caller, call_uuid, ring, CancellationToken::new())
+            .await
+    }
+
+    /// Like [`Telephony::originate`], ringing at most `ring_timeout`, and stopped (CANCEL) when
+    /// `stop` is cancelled before the far end answers: how a queue rings several phones and keeps
+    /// the first that answers.
+    pub async fn originate_until(
+        &self,
+        to: Destination,
+        caller: &str,
+        call_uuid: Option<Uuid>,
+        ring_timeout: std::time::Duration,
+        stop: CancellationToken,
+    ) -> Result<Call, OriginateError> {
+        self.engine
+            .originate(to, caller, call_uuid, ring_timeout, stop)
+            .await
     }
 
     /// Ends every leg and stops the engine.
@@ -1554,6 +1576,8 @@ impl Engine {
                 destination,
                 &partner.info.caller,
                 Some(partner.info.call_uuid),
+                self.cfg.ring_timeout,
+                CancellationToken::new(),
             )
             .await
         {
@@ -1595,7 +1619,12 @@ impl Engine {
         to: Destination,
         caller: &str,
         call_uuid: Option<Uuid>,
+        ring_timeout: std::time::Duration,
+        stop: CancellationToken,
     ) -> Result<Call, OriginateError> {
+        if stop.is_cancelled() {
+            return Err(OriginateError::Cancelled);
+        }
         if self.legs.lock().len() >= self.cfg.max_calls {
             return Err(OriginateError::Busy);
         }
@@ -1721,7 +1750,23 @@ impl Engine {
         self.watch_media(&leg);
         self.legs.lock().insert(leg_key(&dialog.id()), leg.clone());
         let mut ended = leg.events.subscribe();
-        let outcome = tokio::time::timeout(self.cfg.ring_timeout, handle).await;
+        let outcome = tokio::select! {
+            r = tokio::time::timeout(ring_timeout, handle) => r,
+            _ = stop.cancelled() => {
+                // The INVITE task goes on and sees the 487 our CANCEL brings.
+                self.hangup(&leg, "originator_cancel").await;
+                self.end_leg(
+                    &leg,
+                    EndInfo {
+                        disposition: Disposition::Cancelled,
+                        cause: "originator_cancel".into(),
+                        side: Side::System,
+                        sip_status: None,
+                    },
+                );
+                return Err(OriginateError::Cancelled);
+            }
+        };
         let result = match outcome {
             Err(_) => {
                 self.hangup(&leg, "no_answer").await;
