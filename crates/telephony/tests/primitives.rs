@@ -406,3 +406,50 @@ async fn an_attended_transfer_connects_the_held_caller_to_the_consulted_party() 
     );
     assert!(!wav_has_tone(&recording, 1100.0), "the agent is gone");
 }
+
+/// A queue rings several phones and keeps the first that answers: the others must be stopped with a
+/// CANCEL (SIPp's ringing phone checks it gets one, answers 487 and the ACK), and nothing leaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn originate_until_cancels_a_ringing_phone_when_told() {
+    let phone = Sipp::new(scenario("uas_ring.xml"))
+        .calls(1)
+        .timeout(Duration::from_secs(20))
+        .spawn();
+    let e = engine(&[]).await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let stopper = stop.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        stopper.cancel();
+    });
+    let started = std::time::Instant::now();
+    let r = e
+        .telephony
+        .originate_until(
+            Destination::Uri(format!("sip:8001@{}", phone.sip_addr())),
+            "96777",
+            None,
+            Duration::from_secs(15),
+            stop,
+        )
+        .await;
+    assert!(
+        matches!(r, Err(kefu_telephony::OriginateError::Cancelled)),
+        "{:?}",
+        r.err()
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    tokio::task::spawn_blocking(move || phone.wait())
+        .await
+        .unwrap()
+        .assert_ok();
+    // The leg is gone, its port back in the pool.
+    for _ in 0..100 {
+        if e.telephony.stats().legs == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(e.telephony.stats().legs, 0);
+    assert_eq!(e.telephony.stats().rtp_ports_in_use, 0);
+}
