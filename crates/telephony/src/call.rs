@@ -170,6 +170,7 @@ pub(crate) struct Leg {
     pub(crate) events: broadcast::Sender<CallEvent>,
     digits: Mutex<VecDeque<char>>,
     digit_arrived: Notify,
+    last_digit: Mutex<Option<std::time::Instant>>,
     ended: watch::Sender<bool>,
 }
 
@@ -215,6 +216,7 @@ impl Leg {
             events,
             digits: Mutex::new(VecDeque::new()),
             digit_arrived: Notify::new(),
+            last_digit: Mutex::new(None),
             ended,
         })
     }
@@ -226,6 +228,7 @@ impl Leg {
     pub(crate) fn push_digit(&self, d: char) {
         // The event goes out first: whoever collects the digit has its event already.
         self.emit(CallEvent::Digit(d));
+        *self.last_digit.lock() = Some(std::time::Instant::now());
         {
             let mut q = self.digits.lock();
             if q.len() >= 64 {
@@ -367,6 +370,16 @@ impl Call {
         let samples = engine.prompt(prompt)?;
         self.leg.media.music(samples);
         Ok(())
+    }
+
+    /// When the newest key press arrived (RFC 4733, SIP INFO or in-band).
+    pub fn last_digit_at(&self) -> Option<std::time::Instant> {
+        *self.leg.last_digit.lock()
+    }
+
+    /// When the first frame of the newest prompt played to the leg was sent.
+    pub fn prompt_started_at(&self) -> Option<std::time::Instant> {
+        self.leg.media.prompt_started()
     }
 
     /// Stops whatever kefu is playing to the leg.

@@ -142,6 +142,8 @@ struct LegState {
     room_out: Option<Frame>,
     recorder: Option<Recorder>,
     media_timeout_reported: bool,
+    /// When the first frame of the newest play went out (the IVR's digit → prompt latency).
+    prompt_started: Option<Instant>,
 }
 
 pub struct MediaLeg {
@@ -452,6 +454,7 @@ impl LegState {
             room_out: None,
             recorder: None,
             media_timeout_reported: false,
+            prompt_started: None,
         }
     }
 
@@ -485,7 +488,18 @@ impl LegState {
         if self.room.is_some() {
             pcm = self.room_out.take().unwrap_or(SILENCE);
         } else {
+            let starting = matches!(
+                self.source,
+                Source::Play {
+                    index: 0,
+                    pos: 0,
+                    ..
+                }
+            );
             self.next_source_frame(&mut pcm);
+            if starting {
+                self.prompt_started = Some(Instant::now());
+            }
         }
         self.feed_recorder(&pcm);
         pcm
@@ -691,6 +705,11 @@ impl MediaLeg {
         rx
     }
 
+    /// When the first frame of the newest play was sent.
+    pub(crate) fn prompt_started(&self) -> Option<Instant> {
+        self.state.lock().prompt_started
+    }
+
     pub(crate) fn music(&self, samples: Arc<[i16]>) {
         let mut st = self.state.lock();
         st.stop_source(PlayEnd::Stopped);
@@ -811,6 +830,25 @@ mod tests {
         assert_eq!(&f2[140..], &[0; 20][..], "padded with silence");
         assert_eq!(rx.try_recv().unwrap(), PlayEnd::Completed);
         assert_eq!(st.speak(), SILENCE);
+    }
+
+    #[test]
+    fn the_first_frame_of_a_play_is_timed_and_later_frames_are_not() {
+        let mut st = leg();
+        assert_eq!(st.prompt_started, None);
+        st.speak();
+        assert_eq!(st.prompt_started, None, "silence is not a prompt");
+        st.source = Source::Play {
+            prompts: vec![vec![1i16; 400].into()],
+            index: 0,
+            pos: 0,
+            interruptible: false,
+            done: None,
+        };
+        st.speak();
+        let first = st.prompt_started.expect("timed");
+        st.speak();
+        assert_eq!(st.prompt_started, Some(first));
     }
 
     #[test]
