@@ -271,7 +271,8 @@ pub struct Session {
     end: Option<EndReason>,
 }
 
-/// Replaces `${var}` with the variable's value (unknown: empty).
+/// Replaces `${var}` with the variable's value (unknown or empty: nothing) and `${var|text}` with
+/// the value, or `text` when it is unknown or empty.
 pub fn fill(template: &str, vars: &Vars) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
@@ -280,8 +281,14 @@ pub fn fill(template: &str, vars: &Vars) -> String {
         let after = &rest[i + 2..];
         match after.find('}') {
             Some(end) => {
-                if let Some(v) = vars.get(&after[..end]) {
-                    out.push_str(v);
+                let inner = &after[..end];
+                let (name, default) = match inner.split_once('|') {
+                    Some((n, d)) => (n, d),
+                    None => (inner, ""),
+                };
+                match vars.get(name).filter(|v| !v.is_empty()) {
+                    Some(v) => out.push_str(v),
+                    None => out.push_str(default),
                 }
                 rest = &after[end + 1..];
             }

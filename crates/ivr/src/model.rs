@@ -312,7 +312,7 @@ pub enum NodeKind {
     CreateWorkOrder {
         /// Work-order type key (`fault`, `complaint`, …).
         order_type: String,
-        /// `low`, `normal`, `high`, `urgent` (empty: the type's default).
+        /// `low`, `normal`, `urgent`, `emergency` (empty: the type's rules and default decide).
         #[serde(default)]
         priority: String,
         /// Title and description; `${var}` is replaced by the variable's value.
@@ -322,7 +322,7 @@ pub enum NodeKind {
         /// Variable holding a recording to attach (usually `recording`).
         #[serde(default)]
         attach: String,
-        /// Custom-field key → template.
+        /// Custom-field key → template (`${var}`, or `${var|text}` with a fallback).
         #[serde(default)]
         fields: BTreeMap<String, String>,
         #[serde(default = "yes")]

@@ -68,7 +68,8 @@ fn template_problem(t: &str) -> Option<String> {
         let Some(end) = after.find('}') else {
             return Some("a `${` has no closing `}`".into());
         };
-        let var = &after[..end];
+        let inner = &after[..end];
+        let var = inner.split_once('|').map_or(inner, |(v, _)| v);
         if !valid_var(var) {
             return Some(format!("`${{{var}}}` is not a variable name"));
         }
@@ -530,12 +531,15 @@ fn check_node(n: &Node, ids: &BTreeMap<&str, usize>, known: &Known, out: &mut Is
                 &known.order_types,
                 out,
             );
-            if !matches!(priority.as_str(), "" | "low" | "normal" | "high" | "urgent") {
+            if !matches!(
+                priority.as_str(),
+                "" | "low" | "normal" | "urgent" | "emergency"
+            ) {
                 out.node(
                     id,
                     "priority",
                     "bad_option",
-                    "priority is low, normal, high, urgent or empty (the type's default)",
+                    "priority is low, normal, urgent, emergency or empty (the type's rules decide)",
                 );
             }
             check_text(id, "title", title, out);

@@ -516,6 +516,7 @@ fn rules_of_digits() {
 fn fill_replaces_known_variables_and_blanks_unknown_ones() {
     let vars: Vars = [("a".to_string(), "1".to_string())].into();
     assert_eq!(fill("x${a}y${b}z", &vars), "x1yz");
+    assert_eq!(fill("${b|见录音} ${a|x}", &vars), "见录音 1");
     assert_eq!(fill("no close ${a", &vars), "no close ${a");
     assert_eq!(fill("", &vars), "");
 }

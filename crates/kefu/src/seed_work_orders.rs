@@ -115,6 +115,7 @@ fn types() -> Vec<TypeSeed> {
                         ("meter_fault", "表具故障", "Meter fault"),
                         ("pipe_damage", "管道损坏", "Pipe damage"),
                         ("appliance", "燃气具故障", "Appliance fault"),
+                        ("other", "其他（待核实）", "Other (to be confirmed)"),
                     ])},
                 {"key": "location", "label": "故障地点", "label_en": "Location", "kind": "address", "required": true},
                 {"key": "meter_no", "label": "表号", "label_en": "Meter number", "kind": "text"},
