@@ -13,6 +13,7 @@ pub mod bench_support;
 mod customers;
 mod entities;
 mod imports;
+mod ivr_data;
 mod migration;
 mod notifications;
 mod org;
@@ -33,6 +34,11 @@ pub use customers::{
     CustomerSummary, ImportCounts, Payment,
 };
 pub use imports::{ImportJob, ImportStatus};
+pub use ivr_data::{
+    Document, DocumentChanges, DocumentFile, IvrOrderRequest, MESSAGE_CHANNELS, MESSAGE_STATUSES,
+    NewDocument, NewQueue, OutboundMessage, OutboundQuery, Queue, QueueChanges, SurveyQuery,
+    SurveyResponse, Vars,
+};
 pub use notifications::{NewNotification, Notification, NotificationPage, Recipients};
 pub use org::{Credential, CredentialKind, NewUnit, NewUser, Unit, UnitChanges, User, UserChanges};
 pub use saved_filters::SavedFilter;
