@@ -14,6 +14,7 @@ mod customers;
 mod entities;
 mod imports;
 mod ivr_data;
+mod ivr_flows;
 mod migration;
 mod notifications;
 mod org;
@@ -38,6 +39,11 @@ pub use ivr_data::{
     Document, DocumentChanges, DocumentFile, IvrOrderRequest, MESSAGE_CHANNELS, MESSAGE_STATUSES,
     NewDocument, NewQueue, OutboundMessage, OutboundQuery, Queue, QueueChanges, SurveyQuery,
     SurveyResponse, Vars,
+};
+pub use ivr_flows::{
+    IvrCatalog, IvrEndCount, IvrFlow, IvrFlowVersion, IvrFunnel, IvrFunnelNode, IvrKnownItem,
+    IvrSession, IvrSessionEnd, IvrTrace, IvrVersionSummary, IvrVisit, IvrVisitRow, NewIvrFlow,
+    TraceOf, issue_errors, issue_field, valid_flow_key,
 };
 pub use notifications::{NewNotification, Notification, NotificationPage, Recipients};
 pub use org::{Credential, CredentialKind, NewUnit, NewUser, Unit, UnitChanges, User, UserChanges};
