@@ -11,6 +11,7 @@
 pub mod demo;
 pub mod interp;
 pub mod model;
+pub mod prompts;
 pub mod say;
 pub mod validate;
 
