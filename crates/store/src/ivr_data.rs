@@ -788,7 +788,8 @@ impl Store {
     }
 
     /// Queues document `document_key` for `recipient` on `channel` (`fax`, `sms`, `email`): an SMS or
-    /// email carries the document's text, a fax its PDF (by key; `body` is the title). An empty
+    /// email carries the document's text, a fax the document itself (`body` is the reference
+    /// `document:<key>`: its PDF, or its text when it has none). An empty
     /// recipient of an email is the customer's address. Returns `message.id`, `message.channel`,
     /// `message.recipient`.
     pub async fn ivr_queue_document(
@@ -833,11 +834,9 @@ impl Store {
                 p.as_str().to_string()
             }
         };
-        if channel == "fax" && doc.file.is_none() {
-            return Err(invalid("document", "this document has no PDF to fax"));
-        }
+        // A fax carries the document itself (its PDF, or its text rendered by the fax channel).
         let body = if channel == "fax" {
-            doc.title.clone()
+            format!("document:{}", doc.key)
         } else {
             doc.body.clone()
         };

@@ -842,6 +842,7 @@ pub async fn ivr_data_documents_are_queued_to_the_outbox(store: Store) {
     assert_eq!(s.document_key.as_deref(), Some("application_form"));
     assert_eq!(by_id[&email["message.id"]].body, price.body);
     assert_eq!(by_id[&fax["message.id"]].channel, "fax");
+    assert_eq!(by_id[&fax["message.id"]].body, "document:price_list");
     let only_fax = store
         .list_outbound_messages(
             &OutboundQuery {
@@ -863,7 +864,6 @@ pub async fn ivr_data_documents_are_queued_to_the_outbox(store: Store) {
         ("sms", "price_list", "0574-87654321", "recipient"),
         ("sms", "price_list", "abc", "recipient"),
         ("email", "price_list", "", "recipient"),
-        ("fax", "application_form", "0574-87654321", "document"),
     ] {
         let e = store
             .ivr_queue_document(channel, doc, to, None, Some(call))
