@@ -22,6 +22,9 @@ const WorkOrderDetailPage = lazy(() => import('./pages/WorkOrderDetail'));
 const SiteInboxPage = lazy(() => import('./pages/SiteInbox'));
 const WorkOrderTypesPage = lazy(() => import('./pages/AdminWorkOrderTypes'));
 const CalendarsPage = lazy(() => import('./pages/AdminCalendars'));
+const IvrFlowsPage = lazy(() => import('./pages/IvrFlows'));
+const IvrDesignerPage = lazy(() => import('./pages/IvrDesigner'));
+const IvrPromptsPage = lazy(() => import('./pages/IvrPrompts'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loadError, signedOut } = useAuth();
@@ -125,7 +128,30 @@ export function Root() {
                 }
               />
               <Route path="knowledge/*" element={<ComingSoon titleKey="menu.knowledge" />} />
-              <Route path="ivr/*" element={<ComingSoon titleKey="menu.ivr" />} />
+              <Route
+                path="ivr"
+                element={
+                  <RequirePerm perm="ivr.read">
+                    <IvrFlowsPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="ivr/flows/:id"
+                element={
+                  <RequirePerm perm="ivr.read">
+                    <IvrDesignerPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="ivr/prompts"
+                element={
+                  <RequirePerm perm="ivr.read">
+                    <IvrPromptsPage />
+                  </RequirePerm>
+                }
+              />
               <Route path="wallboard" element={<ComingSoon titleKey="menu.wallboard" />} />
               <Route path="admin" element={<Navigate to="/admin/users" replace />} />
               <Route

@@ -22,7 +22,9 @@ export type Permission =
   | 'calendars.manage'
   | 'work_orders.status_query'
   | 'attachments.upload'
-  | 'notifications.own';
+  | 'notifications.own'
+  | 'ivr.read'
+  | 'ivr.manage';
 
 interface AuthValue {
   /** undefined while the first `GET /auth/me` is in flight; null when signed out. */

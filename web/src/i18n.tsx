@@ -3,8 +3,10 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import 'dayjs/locale/en';
+import { ivrEn, ivrZh } from './ivr/i18n';
 
 const zh = {
+  ...ivrZh,
   'app.title': 'kefu 客服中心',
   'app.short': '客服中心',
   'lang.switch': 'English',
@@ -15,7 +17,7 @@ const zh = {
   'menu.customers': '客户查询',
   'menu.workOrders': '工单',
   'menu.knowledge': '知识库',
-  'menu.ivr': 'IVR 设计',
+  'menu.ivr': '语音导航',
   'menu.wallboard': '监控大屏',
   'menu.admin': '系统管理',
   'menu.users': '用户与角色',
@@ -461,6 +463,7 @@ const zh = {
 export type MessageKey = keyof typeof zh;
 
 const en: Record<MessageKey, string> = {
+  ...ivrEn,
   'app.title': 'kefu Contact Center',
   'app.short': 'Contact Center',
   'lang.switch': '中文',
@@ -470,7 +473,7 @@ const en: Record<MessageKey, string> = {
   'menu.customers': 'Customers',
   'menu.workOrders': 'Work orders',
   'menu.knowledge': 'Knowledge base',
-  'menu.ivr': 'IVR designer',
+  'menu.ivr': 'IVR',
   'menu.wallboard': 'Wallboard',
   'menu.admin': 'Administration',
   'menu.users': 'Users & roles',

@@ -49,7 +49,7 @@ const MAIN: MenuEntry[] = [
   { key: '/customers', path: '/customers', label: 'menu.customers', icon: <UserOutlined />, testId: 'menu-customers', perm: 'customers.read' },
   { key: '/work-orders', path: '/work-orders', label: 'menu.workOrders', icon: <FileTextOutlined />, testId: 'menu-work-orders', perm: 'work_orders.read' },
   { key: '/knowledge', path: '/knowledge', label: 'menu.knowledge', icon: <BookOutlined />, testId: 'menu-knowledge', soon: true },
-  { key: '/ivr', path: '/ivr', label: 'menu.ivr', icon: <PartitionOutlined />, testId: 'menu-ivr', soon: true },
+  { key: '/ivr', path: '/ivr', label: 'menu.ivr', icon: <PartitionOutlined />, testId: 'menu-ivr', perm: 'ivr.read' },
   { key: '/wallboard', path: '/wallboard', label: 'menu.wallboard', icon: <BarChartOutlined />, testId: 'menu-wallboard', soon: true },
 ];
 
