@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what kefu's build and tests need on a Debian machine, only where missing.
-#   scripts/deps.sh run    — building and running: cargo, Node.js + npm, the web app's npm packages, CJK fonts
+#   scripts/deps.sh run    — building and running: cargo, Node.js + npm, the web app's npm packages, CJK fonts,
+#                            espeak-ng + sox (the IVR's system prompts)
 #   scripts/deps.sh test   — also Chromium (browser tests), a running PostgreSQL, the real SIP peers of the
 #                            telephony tests: SIPp (sip-tester), baresip and iproute2 (`ip netns`), and
 #                            poppler-utils + zbar-tools (reading printed PDFs back)
@@ -26,6 +27,10 @@ command -v npm >/dev/null || apt_install nodejs npm
 # Chinese fonts for printed PDFs (work orders): kefu-print loads them from /usr/share/fonts at run time
 # and embeds the glyphs it uses.
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || apt_install fonts-noto-cjk
+# The IVR's system prompts (menus, numbers, money, dates in Mandarin and English): `kefu serve` speaks the
+# missing ones with espeak-ng and converts them with sox at start.
+command -v espeak-ng >/dev/null || apt_install espeak-ng
+command -v sox >/dev/null || apt_install sox
 
 # The web app's packages, from the lock file; reinstalled when the lock file changes.
 if [ ! -f web/node_modules/.package-lock.json ] || ! cmp -s web/package-lock.json web/node_modules/.kefu-lock; then

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod prompts;
 pub mod seed;
 pub mod seed_orders;
 pub mod seed_work_orders;

@@ -68,12 +68,36 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// The system prompt set (espeak-ng and sox).
+    Prompts {
+        #[command(subcommand)]
+        what: PromptsWhat,
+    },
     /// Measure (see docs/benchmarks.md): caller-ID lookup and search, or CSV import throughput.
     Bench {
         #[command(flatten)]
         common: Common,
         #[command(subcommand)]
         what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum PromptsWhat {
+    /// Speak every catalog prompt whose `<prompts-dir>/<language>/<key>.wav` is missing (8 kHz mono).
+    Generate {
+        /// TOML configuration file (its `sip.prompts_dir` is the default directory).
+        #[arg(long, env = "KEFU_CONFIG")]
+        config: Option<PathBuf>,
+        /// Where the prompts are (default: the configuration's `sip.prompts_dir`).
+        #[arg(long)]
+        prompts_dir: Option<PathBuf>,
+        /// zh-CN, en or all.
+        #[arg(long, default_value = "all")]
+        language: String,
+        /// Speak every prompt again, also those whose files exist.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -164,6 +188,48 @@ fn main() -> anyhow::Result<()> {
                 store.close().await?;
                 Ok(())
             }
+            Command::Prompts {
+                what:
+                    PromptsWhat::Generate {
+                        config,
+                        prompts_dir,
+                        language,
+                        force,
+                    },
+            } => {
+                let dir = match prompts_dir {
+                    Some(d) => d,
+                    None => {
+                        Config::load(
+                            config.as_deref(),
+                            Overrides {
+                                data_dir: None,
+                                http: None,
+                                sip: None,
+                            },
+                        )?
+                        .sip
+                        .prompts_dir
+                    }
+                };
+                let languages = kefu::prompts::languages(&language)?;
+                kefu::prompts::tools_available().map_err(anyhow::Error::msg)?;
+                let report = tokio::task::spawn_blocking(move || {
+                    kefu::prompts::generate(&dir, &languages, force, 2)
+                })
+                .await?;
+                println!(
+                    "prompts: {} made, {} already there, {} failed",
+                    report.made,
+                    report.kept,
+                    report.failed.len()
+                );
+                for (file, why) in &report.failed {
+                    eprintln!("prompts: {}: {why}", file.display());
+                }
+                anyhow::ensure!(report.failed.is_empty(), "some prompts were not made");
+                Ok(())
+            }
             Command::Openapi => {
                 println!("{}", kefu_api::openapi().to_pretty_json()?);
                 Ok(())
@@ -235,6 +301,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         );
     }
     seed::first_admin(&store).await?;
+    // The system prompt set, before SIP answers calls: the missing files only.
+    kefu::prompts::generate_missing_at_start(config.sip.prompts_dir.clone()).await;
     let telephony = if config.sip.enabled {
         let directory = std::sync::Arc::new(kefu::telephony::StoreDirectory {
             store: store.clone(),
