@@ -155,6 +155,15 @@ pub const RULES: &[(&str, &str, Access)] = &[
         "/api/v1/saved-filters/{id}",
         Signed(WorkOrdersRead),
     ),
+    // Queues are read by everyone with telephony.read too: ivr.read includes them.
+    ("GET", "/api/v1/queues", Signed(IvrRead)),
+    ("POST", "/api/v1/queues", Signed(IvrManage)),
+    ("PATCH", "/api/v1/queues/{id}", Signed(IvrManage)),
+    ("GET", "/api/v1/ivr/documents", Signed(IvrRead)),
+    ("POST", "/api/v1/ivr/documents", Signed(IvrManage)),
+    ("PATCH", "/api/v1/ivr/documents/{id}", Signed(IvrManage)),
+    ("GET", "/api/v1/outbound-messages", Signed(IvrRead)),
+    ("GET", "/api/v1/surveys", Signed(IvrRead)),
 ];
 
 pub fn rule(method: &Method, path: &str) -> Option<Access> {

@@ -16,6 +16,7 @@ pub mod imports;
 mod notifications;
 mod org;
 pub mod problem;
+mod queues;
 pub mod telephony;
 mod web;
 mod wo_config;
@@ -328,6 +329,12 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(notifications::delete_filter))
         .routes(routes!(attachments::download))
+        .routes(routes!(queues::list_queues, queues::create_queue))
+        .routes(routes!(queues::update_queue))
+        .routes(routes!(queues::list_documents, queues::create_document))
+        .routes(routes!(queues::update_document))
+        .routes(routes!(queues::list_outbound))
+        .routes(routes!(queues::list_surveys))
         .layer(DefaultBodyLimit::max(settings.max_json_bytes))
         .merge(uploads)
         .merge(

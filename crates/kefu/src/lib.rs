@@ -5,6 +5,7 @@ pub mod bench;
 pub mod config;
 pub mod prompts;
 pub mod seed;
+pub mod seed_ivr;
 pub mod seed_orders;
 pub mod seed_work_orders;
 pub mod sla;

@@ -47,6 +47,7 @@ pub async fn demo_in_realm(
     crate::seed_work_orders::demo_work_order_config(store).await?;
     crate::seed_orders::demo_work_orders(store, today).await?;
     demo_telephony(store, realm).await?;
+    crate::seed_ivr::demo_ivr_data(store).await?;
     Ok(seeded)
 }
 

@@ -135,6 +135,15 @@ const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
     ("GET", "/api/v1/saved-filters", Some(ALL)),
     ("POST", "/api/v1/saved-filters", Some(ALL)),
     ("DELETE", "/api/v1/saved-filters/{id}", Some(ALL)),
+    // Queues, documents, the outbox, surveys: read as the IVR is (which covers telephony.read).
+    ("GET", "/api/v1/queues", Some(&["admin", "supervisor", "auditor"])),
+    ("POST", "/api/v1/queues", Some(&["admin", "supervisor"])),
+    ("PATCH", "/api/v1/queues/{id}", Some(&["admin", "supervisor"])),
+    ("GET", "/api/v1/ivr/documents", Some(&["admin", "supervisor", "auditor"])),
+    ("POST", "/api/v1/ivr/documents", Some(&["admin", "supervisor"])),
+    ("PATCH", "/api/v1/ivr/documents/{id}", Some(&["admin", "supervisor"])),
+    ("GET", "/api/v1/outbound-messages", Some(&["admin", "supervisor", "auditor"])),
+    ("GET", "/api/v1/surveys", Some(&["admin", "supervisor", "auditor"])),
 ];
 
 #[test]
