@@ -120,7 +120,8 @@ function Designer({ flowId }: { flowId: string }) {
         setBase(v ?? null);
         setDirty(false);
         setFunnelVersion(m.published_version ?? 'all');
-        setTimeout(() => rf.fitView({ padding: 0.2, maxZoom: 1 }), 50);
+        // (fitView on an empty graph would wait for the first node dropped and jump to it.)
+        if (graph.nodes.length) setTimeout(() => rf.fitView({ padding: 0.2, maxZoom: 1 }), 50);
       } catch (e) {
         if (live) setLoadError(e instanceof Error ? e.message : String(e));
       }
@@ -706,7 +707,7 @@ function Designer({ flowId }: { flowId: string }) {
           setSelNode(null);
           setVersionsOpen(false);
           message.info(t('ivr.loaded', { v }));
-          setTimeout(() => rf.fitView({ padding: 0.2, maxZoom: 1 }), 50);
+          if (graph.nodes.length) setTimeout(() => rf.fitView({ padding: 0.2, maxZoom: 1 }), 50);
         }}
         onPublished={() => void loadMeta()}
       />

@@ -1,0 +1,177 @@
+// 语音导航: the administrator builds a small flow in the designer (a 播放 node and a 挂机 node dragged
+// from the palette and connected), sees a validation issue on the unconnected node disappear once it is
+// connected, saves, publishes (v1 published in the version list), runs it in the simulator; and uploads
+// a recording on the prompt library and sees the player.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiGet, apiLogin, launch, withPage } from './helpers.mjs';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Drags from the centre of one element to the centre of another with the mouse (React Flow connections). */
+async function mouseDrag(page, from, to) {
+  const a = await from.boundingBox();
+  const b = await to.boundingBox();
+  assert.ok(a && b, 'both ends are on screen');
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2 + 10, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 10 });
+  await page.mouse.up();
+}
+
+/**
+ * Drags a node kind from the palette onto the canvas at (x, y) inside it: the HTML5 drag events with
+ * one DataTransfer, as the browser sends them.
+ */
+async function dragFromPalette(page, kind, x, y) {
+  const box = await page.getByTestId('ivr-canvas').boundingBox();
+  const dataTransfer = await page.evaluateHandle(() => new DataTransfer());
+  const clientX = box.x + x;
+  const clientY = box.y + y;
+  await page.getByTestId(`ivr-palette-${kind}`).dispatchEvent('dragstart', { dataTransfer });
+  await page.getByTestId('ivr-canvas').dispatchEvent('dragover', { dataTransfer, clientX, clientY });
+  await page.getByTestId('ivr-canvas').dispatchEvent('drop', { dataTransfer, clientX, clientY });
+  await page.getByTestId(`ivr-palette-${kind}`).dispatchEvent('dragend', { dataTransfer });
+}
+
+/** A short WAV: 8 kHz mono 16-bit, a 440 Hz tone. */
+function wav(seconds = 0.5) {
+  const rate = 8000;
+  const n = Math.floor(rate * seconds);
+  const buf = Buffer.alloc(44 + n * 2);
+  buf.write('RIFF', 0);
+  buf.writeUInt32LE(36 + n * 2, 4);
+  buf.write('WAVE', 8);
+  buf.write('fmt ', 12);
+  buf.writeUInt32LE(16, 16);
+  buf.writeUInt16LE(1, 20);
+  buf.writeUInt16LE(1, 22);
+  buf.writeUInt32LE(rate, 24);
+  buf.writeUInt32LE(rate * 2, 28);
+  buf.writeUInt16LE(2, 32);
+  buf.writeUInt16LE(16, 34);
+  buf.write('data', 36);
+  buf.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) buf.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
+  return buf;
+}
+
+test('admin builds a flow in the designer, publishes it and runs it in the simulator', async (t) => {
+  await withPage(browser, t, async (page, context) => {
+    await apiLogin(context, 'admin');
+    const stamp = Date.now().toString().slice(-8);
+    const key = `e2e_${stamp}`;
+    const text = `您好，这里是测试热线${stamp}，再见`;
+
+    // The menu entry leads to the flow list; a new flow opens in the designer.
+    await page.goto('/customers');
+    await page.getByTestId('menu-ivr').click();
+    await page.getByTestId('ivr-flows').waitFor();
+    await page.getByTestId('ivr-new-flow').click();
+    await page.getByTestId('ivr-new-key').fill(key);
+    await page.getByTestId('ivr-new-name').fill(`测试流程 ${stamp}`);
+    await page.getByTestId('ivr-new-flow-ok').click();
+    await page.getByTestId('ivr-designer').waitFor();
+    await page.waitForURL(/\/ivr\/flows\/[0-9a-f-]+$/);
+    const flowId = page.url().split('/').pop();
+
+    // Drag a 播放 node and a 挂机 node from the palette onto the canvas.
+    await dragFromPalette(page, 'play', 320, 60);
+    const play = page.locator('[data-testid="ivr-node"][data-kind="play"]');
+    await play.waitFor();
+    await dragFromPalette(page, 'hangup', 320, 300);
+    const hangup = page.locator('[data-testid="ivr-node"][data-kind="hangup"]');
+    await hangup.waitFor();
+    const playId = await play.getAttribute('data-node-id');
+    const hangupId = await hangup.getAttribute('data-node-id');
+    // The first node is where calls start.
+    await play.getByTestId('ivr-node-start').waitFor();
+
+    // Fill the play node's text in the property form.
+    await play.click();
+    await page.getByTestId('ivr-props').waitFor();
+    await page.getByTestId('ivr-prop-prompts-0-text').fill(text);
+    await play.getByTestId('ivr-node-summary').filter({ hasText: text }).waitFor();
+
+    // Nothing leads to the hang-up node yet: an issue on it (red badge and in the list).
+    await page.locator(`[data-testid="ivr-issue"][data-node="${hangupId}"][data-code="unreachable"]`).waitFor();
+    await page.locator(`[data-testid="ivr-node"][data-node-id="${hangupId}"]:not([data-issues="0"])`).waitFor();
+    await page.locator(`[data-testid="ivr-issue"][data-node="${playId}"][data-code="unconnected"]`).waitFor();
+
+    // Connect play → hang-up: the issues go away.
+    await mouseDrag(page, page.getByTestId(`ivr-handle-${playId}-next`), hangup.locator('.react-flow__handle.target'));
+    await page.locator(`[data-testid="ivr-node"][data-node-id="${hangupId}"][data-issues="0"]`).waitFor();
+    await page.getByTestId('ivr-no-issues').waitFor();
+    assert.equal(await page.locator('.react-flow__edge').count(), 1);
+
+    // Save (version 1) and publish.
+    await page.getByTestId('ivr-save').click();
+    await page.getByTestId('ivr-save-note').fill('e2e: 播放 → 挂机');
+    await page.getByTestId('ivr-save-ok').click();
+    await page.locator('[data-testid="ivr-edit-state"][data-dirty="false"]').filter({ hasText: 'v1' }).waitFor();
+    await page.getByTestId('ivr-publish').click();
+    await page.getByTestId('ivr-publish-ok').click();
+    await page.getByTestId('ivr-published-tag').filter({ hasText: 'v1' }).waitFor();
+
+    const saved = await apiGet(context, `/ivr/flows/${flowId}`);
+    assert.equal(saved.published_version, 1);
+    const doc = await apiGet(context, `/ivr/flows/${flowId}/versions/1`);
+    assert.equal(doc.graph.start, playId);
+    const p = doc.graph.nodes.find((n) => n.id === playId);
+    assert.equal(p.kind, 'play');
+    assert.equal(p.next, hangupId);
+    assert.deepEqual(p.prompts, [{ text }]);
+
+    // The version list shows v1 published.
+    await page.getByTestId('ivr-versions-open').click();
+    await page.locator('[data-testid="ivr-version-row"][data-version="1"][data-published="true"]').waitFor();
+    await page.locator('.ant-drawer-close').click();
+    await page.getByTestId('ivr-versions').waitFor({ state: 'hidden' });
+
+    // The simulator plays the text and the call ends.
+    await page.getByTestId('ivr-sim-toggle').click();
+    await page.getByTestId('ivr-sim').waitFor();
+    const caller = page.getByTestId('ivr-sim-caller');
+    await page.waitForFunction((el) => el && el.value.length > 0, await caller.elementHandle());
+    await page.getByTestId('ivr-sim-start').click();
+    await page.locator('[data-testid="ivr-sim-event"]').filter({ hasText: text }).first().waitFor();
+    await page.locator('[data-testid="ivr-sim-state"][data-state="ended"]').waitFor();
+  });
+});
+
+test('admin uploads a prompt recording and plays it in the browser', async (t) => {
+  await withPage(browser, t, async (page, context) => {
+    await apiLogin(context, 'admin');
+    await page.goto('/ivr/prompts');
+    await page.getByTestId('ivr-prompts').waitFor();
+    const row = page.getByTestId('ivr-prompt-row').first();
+    await row.waitFor();
+    const key = await row.getAttribute('data-key');
+    const uploaded = page.waitForResponse((r) => r.url().includes(`/ivr/prompts/${encodeURIComponent(key)}/`) && r.request().method() === 'PUT');
+    await row.locator('input[type="file"]').setInputFiles({ name: 'greeting.wav', mimeType: 'audio/wav', buffer: wav() });
+    const res = await uploaded;
+    assert.ok(res.ok(), `upload answered ${res.status()}`);
+    const sameRow = page.locator(`[data-testid="ivr-prompt-row"][data-key="${key}"]`);
+    const player = sameRow.getByTestId('ivr-prompt-player');
+    await player.waitFor();
+    const src = await player.getAttribute('src');
+    const audio = await context.request.get(src);
+    assert.equal(audio.status(), 200);
+    assert.match(audio.headers()['content-type'] ?? '', /audio/);
+
+    // Back to the system recording.
+    const reset = sameRow.getByTestId('ivr-prompt-reset');
+    if (await reset.count()) {
+      await reset.click();
+      await page.locator('.ant-popconfirm .ant-btn-primary').click();
+      await page.locator('.ant-message').filter({ hasText: '已恢复' }).waitFor();
+    }
+  });
+});
