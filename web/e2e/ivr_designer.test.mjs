@@ -4,7 +4,7 @@
 // a recording on the prompt library and sees the player.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiGet, apiLogin, launch, withPage } from './helpers.mjs';
+import { apiGet, apiLogin, apiPost, launch, withPage } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -173,5 +173,42 @@ test('admin uploads a prompt recording and plays it in the browser', async (t) =
       await page.locator('.ant-popconfirm .ant-btn-primary').click();
       await page.locator('.ant-message').filter({ hasText: '已恢复' }).waitFor();
     }
+  });
+});
+
+test('versions: compare two versions and roll back to the older one', async (t) => {
+  await withPage(browser, t, async (page, context) => {
+    await apiLogin(context, 'admin');
+    const stamp = Date.now().toString().slice(-8);
+    const graph = (text) => ({
+      schema: 1,
+      start: 'hello',
+      nodes: [
+        { id: 'hello', label: '欢迎', position: { x: 0, y: 0 }, kind: 'play', prompts: [{ text }], next: 'bye' },
+        { id: 'bye', label: '再见', position: { x: 0, y: 200 }, kind: 'hangup', prompts: [] },
+      ],
+    });
+    const flow = await apiPost(context, '/ivr/flows', { key: `e2e_v_${stamp}`, name: `版本测试 ${stamp}`, graph: graph('第一版') });
+    await apiPost(context, `/ivr/flows/${flow.id}/versions`, { graph: graph('第二版'), note: 'v2' });
+    await apiPost(context, `/ivr/flows/${flow.id}/versions/2/publish`, {});
+
+    await page.goto(`/ivr/flows/${flow.id}`);
+    await page.getByTestId('ivr-designer').waitFor();
+    await page.locator('[data-testid="ivr-node"][data-node-id="hello"]').getByTestId('ivr-node-summary').filter({ hasText: '第二版' }).waitFor();
+    await page.getByTestId('ivr-versions-open').click();
+    await page.locator('[data-testid="ivr-version-row"][data-version="2"][data-published="true"]').waitFor();
+    // Compare v1 → v2: the play node's prompts changed, side by side.
+    await page.getByTestId('ivr-compare').click();
+    const changed = page.locator('[data-testid="ivr-diff-changed"][data-node="hello"]');
+    await changed.waitFor();
+    const row = await changed.textContent();
+    assert.match(row, /prompts/);
+    assert.match(row, /第一版/);
+    assert.match(row, /第二版/);
+    // Roll back: publish v1 again.
+    await page.locator('[data-testid="ivr-version-row"][data-version="1"]').getByTestId('ivr-version-publish').click();
+    await page.getByTestId('ivr-version-publish-ok').click();
+    await page.locator('[data-testid="ivr-version-row"][data-version="1"][data-published="true"]').waitFor();
+    assert.equal((await apiGet(context, `/ivr/flows/${flow.id}`)).published_version, 1);
   });
 });

@@ -342,7 +342,7 @@ export function PropertyForm(p: PropertyFormProps) {
           <Item label={t('ivr.options')} issues={issues} field="options">
             <div data-testid="ivr-prop-options">
               {keys.map((k) => (
-                <Space key={k} style={{ marginBottom: 4 }}>
+                <Space key={k} style={{ display: 'flex', marginBottom: 4 }}>
                   <Select
                     disabled={ro}
                     value={k}

@@ -118,7 +118,7 @@ export function Simulator({
       </Typography.Text>
       <Space.Compact style={{ width: '100%' }}>
         <Input
-          addonBefore={t('ivr.sim.caller')}
+          prefix={<Typography.Text type="secondary">{t('ivr.sim.caller')}</Typography.Text>}
           value={caller}
           onChange={(e) => setCaller(e.target.value)}
           data-testid="ivr-sim-caller"

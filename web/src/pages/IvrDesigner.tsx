@@ -376,6 +376,13 @@ function Designer({ flowId }: { flowId: string }) {
   };
 
   const onActive = useCallback((n: string | null) => setActive(n), []);
+  // The simulator's active node stays in view.
+  useEffect(() => {
+    if (!active) return;
+    const n = flow.nodes.find((x) => x.id === active);
+    if (n?.position) rf.setCenter(n.position.x + 90, n.position.y + 40, { zoom: Math.max(rf.getZoom(), 0.8), duration: 300 });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [active]);
 
   if (loadError) return <Result status="error" title={t('common.error')} subTitle={loadError} />;
   if (!meta) return <PageSpin />;
@@ -524,7 +531,6 @@ function Designer({ flowId }: { flowId: string }) {
               isValidConnection={(c) => c.targetHandle === 'in' || c.targetHandle == null}
               minZoom={0.2}
               maxZoom={2}
-              proOptions={{ hideAttribution: true }}
             >
               <Background gap={16} />
               <Controls />
