@@ -6,6 +6,7 @@ mod bad_input;
 mod customers;
 mod helpers;
 mod imports;
+mod ivr_data;
 mod notifications;
 mod ops;
 mod permissions;
