@@ -212,3 +212,27 @@ test('versions: compare two versions and roll back to the older one', async (t) 
     assert.equal((await apiGet(context, `/ivr/flows/${flow.id}`)).published_version, 1);
   });
 });
+
+test('a flow exported as JSON imports as a new flow', async (t) => {
+  await withPage(browser, t, async (page, context) => {
+    await apiLogin(context, 'admin');
+    const stamp = Date.now().toString().slice(-8);
+    const main = (await apiGet(context, '/ivr/flows')).find((f) => f.key === 'main');
+    assert.ok(main?.latest_version, 'the demo has the main flow');
+    const doc = await apiGet(context, `/ivr/flows/${main.id}/versions/${main.latest_version}`);
+    await page.goto('/ivr');
+    await page.getByTestId('ivr-flows').waitFor();
+    await page.locator('[data-testid="ivr-flows"] input[type="file"]').setInputFiles({
+      name: 'main.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(doc)),
+    });
+    await page.getByTestId('ivr-import-key').fill(`e2e_i_${stamp}`);
+    await page.getByTestId('ivr-import-name').fill(`导入测试 ${stamp}`);
+    await page.getByTestId('ivr-import-ok').click();
+    await page.getByTestId('ivr-designer').waitFor();
+    await page.getByTestId('ivr-flow-name').filter({ hasText: `导入测试 ${stamp}` }).waitFor();
+    await page.locator('[data-testid="ivr-node"][data-node-id="main_menu"]').waitFor();
+    assert.equal(await page.getByTestId('ivr-node').count(), doc.graph.nodes.length);
+  });
+});
