@@ -236,3 +236,24 @@ test('a flow exported as JSON imports as a new flow', async (t) => {
     assert.equal(await page.getByTestId('ivr-node').count(), doc.graph.nodes.length);
   });
 });
+
+test('the auditor reads flows without write controls; an agent has no IVR menu', async (t) => {
+  await withPage(browser, t, async (page, context) => {
+    await apiLogin(context, 'auditor');
+    await page.goto('/ivr');
+    await page.getByTestId('menu-ivr').waitFor();
+    await page.getByTestId('ivr-flows').waitFor();
+    assert.equal(await page.getByTestId('ivr-new-flow').count(), 0, 'no create button');
+    await page.locator('[data-testid="ivr-flow-row"][data-key="main"]').getByTestId('ivr-flow-open').click();
+    await page.getByTestId('ivr-designer').waitFor();
+    await page.locator('[data-testid="ivr-node"][data-node-id="main_menu"]').waitFor();
+    assert.equal(await page.getByTestId('ivr-save').count(), 0, 'no save button');
+    assert.equal(await page.getByTestId('ivr-publish').count(), 0, 'no publish button');
+  });
+  await withPage(browser, t, async (page, context) => {
+    await apiLogin(context, 'agent');
+    await page.goto('/customers');
+    await page.getByTestId('menu-customers').waitFor();
+    assert.equal(await page.getByTestId('menu-ivr').count(), 0, 'no IVR menu item');
+  });
+});
