@@ -15,6 +15,7 @@ mod entities;
 mod imports;
 mod ivr_data;
 mod ivr_flows;
+mod ivr_prompts;
 mod migration;
 mod notifications;
 mod org;
@@ -45,6 +46,7 @@ pub use ivr_flows::{
     IvrSession, IvrSessionEnd, IvrTrace, IvrVersionSummary, IvrVisit, IvrVisitRow, NewIvrFlow,
     TraceOf, issue_errors, issue_field, valid_flow_key,
 };
+pub use ivr_prompts::{IvrPrompt, PROMPT_LANGUAGES, PromptRecording, custom_prompt_path};
 pub use notifications::{NewNotification, Notification, NotificationPage, Recipients};
 pub use org::{Credential, CredentialKind, NewUnit, NewUser, Unit, UnitChanges, User, UserChanges};
 pub use saved_filters::SavedFilter;
