@@ -70,10 +70,49 @@ export function branchLabel(t: TFunc, b: string): string {
   return t(`ivr.branch.${b}` as MessageKey);
 }
 
+const FIELD_LABEL: Record<string, MessageKey> = {
+  prompts: 'ivr.prompts.field',
+  invalid_prompts: 'ivr.invalidPrompts',
+  timeout_prompts: 'ivr.timeoutPrompts',
+  entry_prompts: 'ivr.entryPrompts',
+  confirm_prompts: 'ivr.confirmPrompts',
+  parts: 'ivr.prompts.field',
+  var: 'ivr.var',
+  timeout_secs: 'ivr.timeoutSecs',
+  retries: 'ivr.retries',
+  min_len: 'ivr.minLen',
+  max_len: 'ivr.maxLen',
+  terminator: 'ivr.terminator',
+  inter_digit_secs: 'ivr.interDigitSecs',
+  confirm_digits: 'ivr.confirmDigits',
+  max_secs: 'ivr.maxSecs',
+  silence_secs: 'ivr.silenceSecs',
+  title: 'ivr.title',
+  priority: 'ivr.priority',
+  attach: 'ivr.attach',
+  to_var: 'ivr.toVar',
+  label: 'ivr.label',
+  max: 'ivr.surveyMax',
+  'target.priority': 'ivr.queuePriority',
+  'settings.fallback_queue': 'ivr.fallbackQueue',
+  'settings.language': 'ivr.language',
+  'settings.max_steps_without_input': 'ivr.maxSteps',
+};
+const BRANCHES = ['next', 'on_fail', 'on_empty', 'not_found', 'open', 'closed', 'otherwise', 'after'];
+
+/** A field as the forms name it: `prompts[0]` → 提示音 1, `on_fail` → 失败, `options.1` → 按 1. */
+export function fieldLabel(t: TFunc, field: string): string {
+  if (BRANCHES.includes(field) || field.length === 1 || /^rule:\d+$/.test(field)) return branchLabel(t, field);
+  if (field.startsWith('options.')) return branchLabel(t, field.slice(8));
+  const m = /^([a-z_.]+)\[(\d+)\](.*)$/.exec(field);
+  if (m && FIELD_LABEL[m[1]]) return `${t(FIELD_LABEL[m[1]])} ${Number(m[2]) + 1}${m[3]}`;
+  return FIELD_LABEL[field] ? t(FIELD_LABEL[field]) : field;
+}
+
 /** An issue in the user's language: the code's text with the field, else the server's English. */
 export function issueText(t: TFunc, i: Issue): string {
   const key = `ivr.issue.${i.code}` as MessageKey;
-  const s = t(key, { f: i.field });
+  const s = t(key, { f: fieldLabel(t, i.field) });
   return s === key ? i.message : s;
 }
 

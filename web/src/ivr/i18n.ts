@@ -235,7 +235,7 @@ export const ivrZh = {
   'ivr.pr.badFile': '只能上传 WAV 或 MP3 文件',
 
   // issue codes
-  'ivr.issue.unconnected': '分支 {f} 未连接',
+  'ivr.issue.unconnected': '分支「{f}」未连接',
   'ivr.issue.unreachable': '从起始节点到不了这里',
   'ivr.issue.unknown_node': '{f} 指向不存在的节点',
   'ivr.issue.missing_prompt': '{f} 的提示音不存在',
@@ -489,7 +489,7 @@ export const ivrEn: Record<IvrKey, string> = {
   'ivr.pr.seconds': '{s} s',
   'ivr.pr.badFile': 'Only WAV or MP3 files',
 
-  'ivr.issue.unconnected': 'Branch {f} is not connected',
+  'ivr.issue.unconnected': 'Branch "{f}" is not connected',
   'ivr.issue.unreachable': 'No path from the start leads here',
   'ivr.issue.unknown_node': '{f} leads to a node that does not exist',
   'ivr.issue.missing_prompt': 'The prompt in {f} does not exist',
