@@ -613,10 +613,15 @@ impl Store {
         v.insert("order.no".into(), o.no.clone());
         v.insert("order.digits".into(), no.digits().to_string());
         v.insert("order.status".into(), o.status.as_str().to_string());
-        v.insert("order.type".into(), ty.code);
+        v.insert("order.type".into(), ty.code.clone());
         v.insert("order.type_name".into(), o.type_name.clone());
         v.insert("order.priority".into(), o.priority.as_str().to_string());
-        v.insert("order.created_at".into(), ymd(o.created_at.date_naive()));
+        // The day in the company's time zone (its calendar's), as the order number's day.
+        let offset = self.calendar_for(&ty).await?.utc_offset_minutes();
+        v.insert(
+            "order.created_at".into(),
+            ymd((o.created_at + TimeDelta::minutes(i64::from(offset))).date_naive()),
+        );
         Ok(v)
     }
 
