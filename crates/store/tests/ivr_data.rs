@@ -445,6 +445,14 @@ pub async fn ivr_data_orders_by_number_and_newest_record_the_query(store: Store)
         2
     );
 
+    let vars = store
+        .ivr_customer_by_no(w.data.customers[0].customer_no.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(vars["customer.id"], alice.to_string());
+    assert_eq!(vars["customer.open_orders"], "2");
+
     // Newest open: the fault; once it is cancelled, the inquiry; with nothing open, the newest.
     let newest = store
         .ivr_newest_order_of_customer(alice)
