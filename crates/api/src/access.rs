@@ -164,6 +164,32 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ("PATCH", "/api/v1/ivr/documents/{id}", Signed(IvrManage)),
     ("GET", "/api/v1/outbound-messages", Signed(IvrRead)),
     ("GET", "/api/v1/surveys", Signed(IvrRead)),
+    ("GET", "/api/v1/ivr/flows", Signed(IvrRead)),
+    ("POST", "/api/v1/ivr/flows", Signed(IvrManage)),
+    ("POST", "/api/v1/ivr/flows/import", Signed(IvrManage)),
+    ("GET", "/api/v1/ivr/flows/{id}", Signed(IvrRead)),
+    ("GET", "/api/v1/ivr/flows/{id}/versions", Signed(IvrRead)),
+    ("POST", "/api/v1/ivr/flows/{id}/versions", Signed(IvrManage)),
+    (
+        "GET",
+        "/api/v1/ivr/flows/{id}/versions/{version}",
+        Signed(IvrRead),
+    ),
+    (
+        "POST",
+        "/api/v1/ivr/flows/{id}/versions/{version}/publish",
+        Signed(IvrManage),
+    ),
+    ("GET", "/api/v1/ivr/flows/{id}/funnel", Signed(IvrRead)),
+    ("POST", "/api/v1/ivr/validate", Signed(IvrRead)),
+    ("GET", "/api/v1/ivr/known", Signed(IvrRead)),
+    ("GET", "/api/v1/ivr/traces", Signed(IvrRead)),
+    ("POST", "/api/v1/ivr/simulations", Signed(IvrManage)),
+    (
+        "POST",
+        "/api/v1/ivr/simulations/{id}/input",
+        Signed(IvrManage),
+    ),
 ];
 
 pub fn rule(method: &Method, path: &str) -> Option<Access> {

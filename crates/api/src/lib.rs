@@ -13,6 +13,7 @@ pub mod auth;
 mod calls;
 mod customers;
 pub mod imports;
+mod ivr;
 mod notifications;
 mod org;
 pub mod problem;
@@ -311,6 +312,18 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
         .routes(routes!(wo_config::get_calendar, wo_config::update_calendar))
         .routes(routes!(wo_config::list_types, wo_config::create_type))
         .routes(routes!(wo_config::get_type, wo_config::update_type))
+        .routes(routes!(ivr::list_flows, ivr::create_flow))
+        .routes(routes!(ivr::import))
+        .routes(routes!(ivr::get_flow))
+        .routes(routes!(ivr::list_versions, ivr::save_version))
+        .routes(routes!(ivr::get_version))
+        .routes(routes!(ivr::publish))
+        .routes(routes!(ivr::funnel))
+        .routes(routes!(ivr::validate))
+        .routes(routes!(ivr::known))
+        .routes(routes!(ivr::traces))
+        .routes(routes!(ivr::start_simulation))
+        .routes(routes!(ivr::simulation_input))
         .routes(routes!(workorders::list, workorders::create))
         .routes(routes!(workorders::export))
         .routes(routes!(workorders::by_no))

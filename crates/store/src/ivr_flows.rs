@@ -435,8 +435,17 @@ impl Store {
     /// Everything a flow may name, with names: queues, extensions, sites (units by code), work-order
     /// types, calendars, prompts (the system catalog and admins' recordings) and documents.
     pub async fn ivr_catalog(&self) -> Result<IvrCatalog> {
-        let mut prompts: Vec<IvrKnownItem> = Vec::new();
-        // TODO: the system prompt catalog (`kefu_ivr::prompts::system_keys()`) once it lands.
+        let mut prompts: Vec<IvrKnownItem> = kefu_ivr::prompts::catalog()
+            .iter()
+            .map(|p| IvrKnownItem {
+                key: p.key.to_string(),
+                name: p
+                    .text("zh-CN")
+                    .or(p.text("en"))
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+            .collect();
         let custom = self.ivr_pairs("ivr_prompts", "key", "text", None).await?;
         let mut seen: BTreeSet<String> = prompts.iter().map(|p| p.key.clone()).collect();
         for p in custom {

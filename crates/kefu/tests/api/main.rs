@@ -7,6 +7,7 @@ mod customers;
 mod helpers;
 mod imports;
 mod ivr_data;
+mod ivr_flows;
 mod notifications;
 mod ops;
 mod permissions;

@@ -14,6 +14,9 @@ const TELEPHONY_READ: &[&str] = &["admin", "supervisor"];
 const ADMIN: &[&str] = &["admin"];
 /// Call records: everyone in the contact center and the auditor; not the remote sites.
 const CALLS: &[&str] = &["admin", "supervisor", "agent", "auditor"];
+/// IVR flows: read by supervisors, administrators and the auditor; changed by the first two.
+const IVR_READ: &[&str] = &["admin", "supervisor", "auditor"];
+const IVR_MANAGE: &[&str] = &["admin", "supervisor"];
 
 /// The call center's desk: creates work orders and answers customers' status queries.
 const DESK: &[&str] = &["admin", "supervisor", "agent"];
@@ -144,6 +147,32 @@ const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
     ("PATCH", "/api/v1/ivr/documents/{id}", Some(&["admin", "supervisor"])),
     ("GET", "/api/v1/outbound-messages", Some(&["admin", "supervisor", "auditor"])),
     ("GET", "/api/v1/surveys", Some(&["admin", "supervisor", "auditor"])),
+    ("GET", "/api/v1/ivr/flows", Some(IVR_READ)),
+    ("POST", "/api/v1/ivr/flows", Some(IVR_MANAGE)),
+    ("POST", "/api/v1/ivr/flows/import", Some(IVR_MANAGE)),
+    ("GET", "/api/v1/ivr/flows/{id}", Some(IVR_READ)),
+    ("GET", "/api/v1/ivr/flows/{id}/versions", Some(IVR_READ)),
+    ("POST", "/api/v1/ivr/flows/{id}/versions", Some(IVR_MANAGE)),
+    (
+        "GET",
+        "/api/v1/ivr/flows/{id}/versions/{version}",
+        Some(IVR_READ),
+    ),
+    (
+        "POST",
+        "/api/v1/ivr/flows/{id}/versions/{version}/publish",
+        Some(IVR_MANAGE),
+    ),
+    ("GET", "/api/v1/ivr/flows/{id}/funnel", Some(IVR_READ)),
+    ("POST", "/api/v1/ivr/validate", Some(IVR_READ)),
+    ("GET", "/api/v1/ivr/known", Some(IVR_READ)),
+    ("GET", "/api/v1/ivr/traces", Some(IVR_READ)),
+    ("POST", "/api/v1/ivr/simulations", Some(IVR_MANAGE)),
+    (
+        "POST",
+        "/api/v1/ivr/simulations/{id}/input",
+        Some(IVR_MANAGE),
+    ),
 ];
 
 #[test]
@@ -184,6 +213,7 @@ fn concrete(path: &str) -> String {
     path.replace("{id}", &uuid::Uuid::now_v7().to_string())
         .replace("{phone}", "13800000000")
         .replace("{no}", "GD2611260001")
+        .replace("{version}", "1")
 }
 
 #[tokio::test]
