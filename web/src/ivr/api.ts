@@ -107,8 +107,9 @@ export interface Prompt {
   source: 'system' | 'custom' | string;
   has_audio: boolean;
   seconds?: number | null;
-  /** An uploaded recording replaces the system one. */
-  custom_audio?: boolean;
+  /** The key is in the system catalog (deleting a recording goes back to the generated one). */
+  system?: boolean;
+  updated_at?: string | null;
 }
 
 const e = encodeURIComponent;

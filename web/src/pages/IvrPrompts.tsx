@@ -189,10 +189,10 @@ export default function IvrPromptsPage() {
                           {t('ivr.pr.upload')}
                         </Button>
                       </Upload>
-                      {r.custom_audio || r.source === 'custom' ? (
-                        <Popconfirm title={t('ivr.pr.resetConfirm')} onConfirm={() => reset(r)}>
+                      {r.source === 'custom' && (r.system || r.has_audio) ? (
+                        <Popconfirm title={r.system ? t('ivr.pr.resetConfirm') : t('ivr.pr.deleteConfirm')} onConfirm={() => reset(r)}>
                           <Button size="small" icon={<UndoOutlined />} data-testid="ivr-prompt-reset">
-                            {t('ivr.pr.reset')}
+                            {r.system ? t('ivr.pr.reset') : t('ivr.pr.deleteAudio')}
                           </Button>
                         </Popconfirm>
                       ) : null}
