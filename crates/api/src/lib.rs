@@ -17,6 +17,7 @@ mod ivr;
 mod notifications;
 mod org;
 pub mod problem;
+pub mod prompts;
 mod queues;
 pub mod telephony;
 mod web;
@@ -72,6 +73,9 @@ pub struct Settings {
     pub company_name: String,
     /// Where the CJK fonts for printed work orders are; empty: the system's font directories.
     pub font_paths: Vec<std::path::PathBuf>,
+    /// The IVR's prompts: the generated system set (`<dir>/<language>/<key>.wav`) and admins'
+    /// recordings written for the telephony runtime (`<dir>/custom/…`).
+    pub prompts_dir: std::path::PathBuf,
 }
 
 impl Default for Settings {
@@ -88,6 +92,7 @@ impl Default for Settings {
             max_attachment_bytes: 10 * 1024 * 1024,
             company_name: "宁波燃气集团 客户服务中心".into(),
             font_paths: Vec::new(),
+            prompts_dir: std::path::PathBuf::from("assets/prompts"),
         }
     }
 }
@@ -350,6 +355,14 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
         .routes(routes!(queues::list_surveys))
         .layer(DefaultBodyLimit::max(settings.max_json_bytes))
         .merge(uploads)
+        .routes(routes!(prompts::list, prompts::create))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(prompts::listen, prompts::upload, prompts::delete))
+                // The handler reads the body itself (at most MAX_PROMPT_BYTES, 413 beyond); this
+                // lets a multipart envelope of that size through.
+                .layer(DefaultBodyLimit::max(prompts::MAX_PROMPT_BYTES + 64 * 1024)),
+        )
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(attachments::upload))

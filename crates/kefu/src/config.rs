@@ -344,6 +344,7 @@ impl Config {
             max_attachment_bytes: self.work_orders.max_attachment_mib * 1024 * 1024,
             company_name: self.work_orders.company_name.clone(),
             font_paths: self.work_orders.fonts.clone(),
+            prompts_dir: self.sip.prompts_dir.clone(),
             ..kefu_api::Settings::default()
         })
     }

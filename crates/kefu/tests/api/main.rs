@@ -11,6 +11,7 @@ mod ivr_flows;
 mod notifications;
 mod ops;
 mod permissions;
+mod prompts;
 mod postgres;
 mod sip;
 mod telephony;

@@ -147,6 +147,12 @@ const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
     ("PATCH", "/api/v1/ivr/documents/{id}", Some(&["admin", "supervisor"])),
     ("GET", "/api/v1/outbound-messages", Some(&["admin", "supervisor", "auditor"])),
     ("GET", "/api/v1/surveys", Some(&["admin", "supervisor", "auditor"])),
+    // IVR prompts: read (and listened to) as the IVR is, changed by whoever manages it.
+    ("GET", "/api/v1/ivr/prompts", Some(&["admin", "supervisor", "auditor"])),
+    ("POST", "/api/v1/ivr/prompts", Some(&["admin", "supervisor"])),
+    ("GET", "/api/v1/ivr/prompts/{key}/{language}/audio", Some(&["admin", "supervisor", "auditor"])),
+    ("PUT", "/api/v1/ivr/prompts/{key}/{language}/audio", Some(&["admin", "supervisor"])),
+    ("DELETE", "/api/v1/ivr/prompts/{key}/{language}/audio", Some(&["admin", "supervisor"])),
     ("GET", "/api/v1/ivr/flows", Some(IVR_READ)),
     ("POST", "/api/v1/ivr/flows", Some(IVR_MANAGE)),
     ("POST", "/api/v1/ivr/flows/import", Some(IVR_MANAGE)),
