@@ -195,6 +195,13 @@ test('versions: compare two versions and roll back to the older one', async (t) 
     await page.goto(`/ivr/flows/${flow.id}`);
     await page.getByTestId('ivr-designer').waitFor();
     await page.locator('[data-testid="ivr-node"][data-node-id="hello"]').getByTestId('ivr-node-summary').filter({ hasText: '第二版' }).waitFor();
+    // Export: the version's JSON document as a file.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('ivr-export').click()]);
+    assert.match(download.suggestedFilename(), /\.json$/);
+    const exported = JSON.parse(await (await import('node:fs/promises')).readFile(await download.path(), 'utf8'));
+    assert.equal(exported.key, `e2e_v_${stamp}`);
+    assert.equal(exported.graph.nodes.find((n) => n.id === 'hello').prompts[0].text, '第二版');
+
     await page.getByTestId('ivr-versions-open').click();
     await page.locator('[data-testid="ivr-version-row"][data-version="2"][data-published="true"]').waitFor();
     // Compare v1 → v2: the play node's prompts changed, side by side.

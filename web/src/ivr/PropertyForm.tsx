@@ -2,9 +2,9 @@
 // the flow, which is validated as it changes).
 import { useEffect, useState, type ReactNode } from 'react';
 import { Alert, Button, Checkbox, Divider, Form, Input, InputNumber, Popconfirm, Select, Space, Tag, Typography } from 'antd';
-import { DeleteOutlined, FlagOutlined, PlusOutlined } from '@ant-design/icons';
+import { DeleteOutlined, FlagOutlined, PlusOutlined, SoundOutlined } from '@ant-design/icons';
 import { useT, type MessageKey } from '../i18n';
-import type { Issue, Known, KnownItem } from './api';
+import { ivrUrls, type Issue, type Known, type KnownItem } from './api';
 import { branchLabel, issueText, kindLabel } from './FlowNode';
 import {
   branches,
@@ -68,12 +68,15 @@ function PromptList({
   known,
   testId,
   disabled,
+  language = 'zh-CN',
 }: {
   value: PromptRef[];
   onChange: (v: PromptRef[]) => void;
   known: Known;
   testId: string;
   disabled?: boolean;
+  /** The flow's language: which recording the listen button plays. */
+  language?: string;
 }) {
   const t = useT();
   const set = (i: number, p: PromptRef) => onChange(value.map((x, j) => (j === i ? p : x)));
@@ -117,6 +120,15 @@ function PromptList({
                 data-testid={`${testId}-${i}-text`}
               />
             )}
+            {isPrompt && p.prompt ? (
+              <Button
+                icon={<SoundOutlined />}
+                title={t('ivr.listen')}
+                aria-label={t('ivr.listen')}
+                onClick={() => void new Audio(ivrUrls.promptAudio(p.prompt, language)).play().catch(() => undefined)}
+                data-testid={`${testId}-${i}-listen`}
+              />
+            ) : null}
             <Button
               icon={<DeleteOutlined />}
               disabled={disabled}
@@ -287,6 +299,8 @@ function Item({ label, children, issues, field }: { label: ReactNode; children: 
 
 export interface PropertyFormProps {
   node: IvrNode;
+  /** The flow's language (settings.language). */
+  language: string;
   isStart: boolean;
   known: Known;
   issues: Issue[];
@@ -317,7 +331,7 @@ export function PropertyForm(p: PropertyFormProps) {
       body = (
         <>
           <Item label={t('ivr.prompts.field')} issues={issues} field="prompts">
-            <PromptList value={n.prompts} onChange={(v) => patch({ prompts: v })} known={known} testId="ivr-prop-prompts" disabled={ro} />
+            <PromptList value={n.prompts} onChange={(v) => patch({ prompts: v })} known={known} language={p.language} testId="ivr-prop-prompts" disabled={ro} />
           </Item>
           <Checkbox checked={n.interruptible ?? true} disabled={ro} onChange={(e) => patch({ interruptible: e.target.checked })}>
             {t('ivr.interruptible')}
@@ -328,7 +342,7 @@ export function PropertyForm(p: PropertyFormProps) {
     case 'hangup':
       body = (
         <Item label={t('ivr.prompts.field')} issues={issues} field="prompts">
-          <PromptList value={n.prompts ?? []} onChange={(v) => patch({ prompts: v })} known={known} testId="ivr-prop-prompts" disabled={ro} />
+          <PromptList value={n.prompts ?? []} onChange={(v) => patch({ prompts: v })} known={known} language={p.language} testId="ivr-prop-prompts" disabled={ro} />
         </Item>
       );
       break;
@@ -337,7 +351,7 @@ export function PropertyForm(p: PropertyFormProps) {
       body = (
         <>
           <Item label={t('ivr.prompts.field')} issues={issues} field="prompts">
-            <PromptList value={n.prompts} onChange={(v) => patch({ prompts: v })} known={known} testId="ivr-prop-prompts" disabled={ro} />
+            <PromptList value={n.prompts} onChange={(v) => patch({ prompts: v })} known={known} language={p.language} testId="ivr-prop-prompts" disabled={ro} />
           </Item>
           <Item label={t('ivr.options')} issues={issues} field="options">
             <div data-testid="ivr-prop-options">
@@ -392,10 +406,10 @@ export function PropertyForm(p: PropertyFormProps) {
             </Item>
           </Space>
           <Item label={t('ivr.invalidPrompts')} issues={issues} field="invalid_prompts">
-            <PromptList value={n.invalid_prompts ?? []} onChange={(v) => patch({ invalid_prompts: v })} known={known} testId="ivr-prop-invalid" disabled={ro} />
+            <PromptList value={n.invalid_prompts ?? []} onChange={(v) => patch({ invalid_prompts: v })} known={known} language={p.language} testId="ivr-prop-invalid" disabled={ro} />
           </Item>
           <Item label={t('ivr.timeoutPrompts')} issues={issues} field="timeout_prompts">
-            <PromptList value={n.timeout_prompts ?? []} onChange={(v) => patch({ timeout_prompts: v })} known={known} testId="ivr-prop-timeout" disabled={ro} />
+            <PromptList value={n.timeout_prompts ?? []} onChange={(v) => patch({ timeout_prompts: v })} known={known} language={p.language} testId="ivr-prop-timeout" disabled={ro} />
           </Item>
         </>
       );
@@ -405,7 +419,7 @@ export function PropertyForm(p: PropertyFormProps) {
       body = (
         <>
           <Item label={t('ivr.prompts.field')} issues={issues} field="prompts">
-            <PromptList value={n.prompts} onChange={(v) => patch({ prompts: v })} known={known} testId="ivr-prop-prompts" disabled={ro} />
+            <PromptList value={n.prompts} onChange={(v) => patch({ prompts: v })} known={known} language={p.language} testId="ivr-prop-prompts" disabled={ro} />
           </Item>
           <Item label={t('ivr.var')} issues={issues} field="var">
             <Input disabled={ro} value={n.var} onChange={(e) => patch({ var: e.target.value })} data-testid="ivr-prop-var" />
@@ -449,7 +463,7 @@ export function PropertyForm(p: PropertyFormProps) {
             />
           </Item>
           <Item label={t('ivr.invalidPrompts')} issues={issues} field="invalid_prompts">
-            <PromptList value={n.invalid_prompts ?? []} onChange={(v) => patch({ invalid_prompts: v })} known={known} testId="ivr-prop-invalid" disabled={ro} />
+            <PromptList value={n.invalid_prompts ?? []} onChange={(v) => patch({ invalid_prompts: v })} known={known} language={p.language} testId="ivr-prop-invalid" disabled={ro} />
           </Item>
         </>
       );
@@ -466,7 +480,7 @@ export function PropertyForm(p: PropertyFormProps) {
             />
           </Item>
           <Item label={t('ivr.entryPrompts')} issues={issues} field="entry_prompts">
-            <PromptList value={n.entry_prompts ?? []} onChange={(v) => patch({ entry_prompts: v })} known={known} testId="ivr-prop-entry" disabled={ro} />
+            <PromptList value={n.entry_prompts ?? []} onChange={(v) => patch({ entry_prompts: v })} known={known} language={p.language} testId="ivr-prop-entry" disabled={ro} />
           </Item>
           <Space>
             <Item label={t('ivr.confirmDigits')} issues={issues} field="confirm_digits">
@@ -477,10 +491,10 @@ export function PropertyForm(p: PropertyFormProps) {
             </Item>
           </Space>
           <Item label={t('ivr.confirmPrompts')} issues={issues} field="confirm_prompts">
-            <PromptList value={n.confirm_prompts ?? []} onChange={(v) => patch({ confirm_prompts: v })} known={known} testId="ivr-prop-confirm" disabled={ro} />
+            <PromptList value={n.confirm_prompts ?? []} onChange={(v) => patch({ confirm_prompts: v })} known={known} language={p.language} testId="ivr-prop-confirm" disabled={ro} />
           </Item>
           <Item label={t('ivr.invalidPrompts')} issues={issues} field="invalid_prompts">
-            <PromptList value={n.invalid_prompts ?? []} onChange={(v) => patch({ invalid_prompts: v })} known={known} testId="ivr-prop-invalid" disabled={ro} />
+            <PromptList value={n.invalid_prompts ?? []} onChange={(v) => patch({ invalid_prompts: v })} known={known} language={p.language} testId="ivr-prop-invalid" disabled={ro} />
           </Item>
         </>
       );
@@ -496,7 +510,7 @@ export function PropertyForm(p: PropertyFormProps) {
       body = (
         <>
           <Item label={t('ivr.prompts.field')} issues={issues} field="prompts">
-            <PromptList value={n.prompts} onChange={(v) => patch({ prompts: v })} known={known} testId="ivr-prop-prompts" disabled={ro} />
+            <PromptList value={n.prompts} onChange={(v) => patch({ prompts: v })} known={known} language={p.language} testId="ivr-prop-prompts" disabled={ro} />
           </Item>
           <Item label={t('ivr.var')} issues={issues} field="var">
             <Input disabled={ro} value={n.var ?? 'recording'} onChange={(e) => patch({ var: e.target.value })} />
@@ -701,7 +715,7 @@ export function PropertyForm(p: PropertyFormProps) {
       body = (
         <>
           <Item label={t('ivr.prompts.field')} issues={issues} field="prompts">
-            <PromptList value={n.prompts} onChange={(v) => patch({ prompts: v })} known={known} testId="ivr-prop-prompts" disabled={ro} />
+            <PromptList value={n.prompts} onChange={(v) => patch({ prompts: v })} known={known} language={p.language} testId="ivr-prop-prompts" disabled={ro} />
           </Item>
           <Space>
             <Item label={t('ivr.surveyMax')} issues={issues} field="max">
@@ -712,7 +726,7 @@ export function PropertyForm(p: PropertyFormProps) {
             </Item>
           </Space>
           <Item label={t('ivr.invalidPrompts')} issues={issues} field="invalid_prompts">
-            <PromptList value={n.invalid_prompts ?? []} onChange={(v) => patch({ invalid_prompts: v })} known={known} testId="ivr-prop-invalid" disabled={ro} />
+            <PromptList value={n.invalid_prompts ?? []} onChange={(v) => patch({ invalid_prompts: v })} known={known} language={p.language} testId="ivr-prop-invalid" disabled={ro} />
           </Item>
         </>
       );

@@ -644,6 +644,7 @@ function Designer({ flowId }: { flowId: string }) {
             <PropertyForm
               key={selected.id}
               node={selected}
+              language={flow.settings.language}
               isStart={flow.start === selected.id}
               known={known}
               issues={issuesByNode.get(selected.id) ?? []}
