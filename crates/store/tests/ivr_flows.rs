@@ -22,6 +22,7 @@ on_both_backends!(
     flows_are_versioned_validated_and_published,
     known_lists_what_exists,
     trace_and_funnel_come_from_the_recorded_visits,
+    concurrent_saves_number_versions_one_after_the_other,
 );
 
 /// The store, and a plain connection for rows the IVR does not write itself (queues).
@@ -523,4 +524,37 @@ async fn trace_and_funnel_come_from_the_recorded_visits(db: Db) {
         store.ivr_funnel(Uuid::now_v7(), None, None, None).await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+async fn concurrent_saves_number_versions_one_after_the_other(db: Db) {
+    let store = &db.store;
+    add_queue(&db, "general", "综合服务").await;
+    let flow = store
+        .create_ivr_flow(
+            &admin(),
+            NewIvrFlow {
+                key: "busy".into(),
+                name: "繁忙".into(),
+                description: String::new(),
+                graph: None,
+                note: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let saves = (0..8).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .save_ivr_version(&admin(), flow.id, &small_flow(&format!("版本{i}")), "")
+                .await
+        })
+    });
+    let mut versions = Vec::new();
+    for s in saves {
+        versions.push(s.await.unwrap().unwrap().version);
+    }
+    versions.sort();
+    assert_eq!(versions, (1..=8).collect::<Vec<_>>());
+    assert_eq!(store.ivr_versions(flow.id).await.unwrap().len(), 8);
 }

@@ -784,3 +784,71 @@ async fn the_simulator_walks_a_flow_with_keys_timeouts_and_wrong_keys() {
     assert!(fields(&p)[0].starts_with("graph."), "{p}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_simulator_reads_real_data() {
+    let app = TestApp::spawn().await;
+    ensure_general_queue(&app).await;
+    let token = app.login("supervisor").await;
+    let flow = create_flow(&app, &token, "sim-data").await;
+    let id = flow["id"].as_str().unwrap().to_string();
+    // A demo customer whose mobile number is registered to nobody else.
+    let list = app.get(&token, "/api/v1/customers?per_page=100").await;
+    let mut found = None;
+    for c in list["items"].as_array().unwrap() {
+        let Some(phone) = c["primary_phone"].as_str().filter(|p| p.starts_with('1')) else {
+            continue;
+        };
+        let owners = app
+            .get(&token, &format!("/api/v1/customers/by-phone/{phone}"))
+            .await;
+        if owners.as_array().is_some_and(|o| o.len() == 1) {
+            found = Some((
+                phone.to_string(),
+                c["customer_no"].as_str().unwrap().to_string(),
+            ));
+            break;
+        }
+    }
+    let (phone, no) = found.expect("a demo customer with a phone of their own");
+    let draft = json!({
+        "start": "who",
+        "nodes": [
+            {"id": "who", "kind": "identify", "by": "caller_id", "next": "hello", "on_fail": "bye"},
+            {"id": "hello", "kind": "say", "parts": [{"text": "您的户号是"}, {"var": "customer.no", "as": "digits"}], "next": "bye"},
+            {"id": "bye", "kind": "hangup"}
+        ]
+    });
+    let start = |caller: &str| {
+        let body = json!({"flow_id": id, "caller": caller, "graph": draft});
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let r = app
+                .send(&token, Method::POST, "/api/v1/ivr/simulations", &body)
+                .await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let v = start(&phone).await;
+    assert_eq!(v["state"]["vars"]["customer.no"], no.as_str(), "{v}");
+    assert!(texts(&v, "action")[0].ends_with(": found"), "{v}");
+    // The number read digit by digit, as words.
+    let said = &texts(&v, "play")[0];
+    assert!(said.starts_with("您的户号是 "), "{said}");
+    assert_eq!(
+        said.trim_start_matches("您的户号是 ").chars().count(),
+        no.chars().count(),
+        "{said}"
+    );
+    // A number nobody has: not found, the on_fail branch.
+    let v = start("13000000001").await;
+    assert!(texts(&v, "action")[0].ends_with(": not found"), "{v}");
+    assert_eq!(
+        kinds(&v).last().unwrap(),
+        &("end".to_string(), "bye".to_string())
+    );
+    assert!(v["state"]["vars"].get("customer.no").is_none());
+    app.stop().await;
+}
