@@ -3,10 +3,13 @@
 
 pub mod bench;
 pub mod config;
+pub mod ivr;
 pub mod prompts;
 pub mod seed;
+pub mod seed_flows;
 pub mod seed_ivr;
 pub mod seed_orders;
 pub mod seed_work_orders;
 pub mod sla;
 pub mod telephony;
+pub mod voice;

@@ -303,6 +303,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     seed::first_admin(&store).await?;
     // The system prompt set, before SIP answers calls: the missing files only.
     kefu::prompts::generate_missing_at_start(config.sip.prompts_dir.clone()).await;
+    // Admins' recordings where the IVR finds them (a new machine, a cleaned prompts directory).
+    match kefu_api::prompts::write_all_custom_files(&store, &config.sip.prompts_dir).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(n, "admins' prompt recordings written for the IVR"),
+        Err(e) => tracing::warn!(error = %e, "writing admins' prompt recordings for the IVR"),
+    }
     let telephony = if config.sip.enabled {
         let directory = std::sync::Arc::new(kefu::telephony::StoreDirectory {
             store: store.clone(),
@@ -311,8 +317,18 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("starting SIP on {}", config.sip.listen))?;
         let incoming = t.incoming().expect("taken once");
+        let ivr = std::sync::Arc::new(kefu::ivr::IvrRuntime::new(
+            store.clone(),
+            t.clone(),
+            kefu::ivr::IvrFiles {
+                prompts_dir: config.sip.prompts_dir.clone(),
+                tts_dir: config.data_dir.join("tts"),
+                record_calls: config.sip.record_calls,
+            },
+        ));
         let entry = kefu_telephony::entry::EntryPoints {
             record_bridged: config.sip.record_calls,
+            runner: Some(ivr),
             ..Default::default()
         };
         tokio::spawn(kefu_telephony::entry::serve(t.clone(), incoming, entry));

@@ -48,6 +48,7 @@ pub async fn demo_in_realm(
     crate::seed_orders::demo_work_orders(store, today).await?;
     demo_telephony(store, realm).await?;
     crate::seed_ivr::demo_ivr_data(store).await?;
+    crate::seed_flows::demo_flows(store).await?;
     Ok(seeded)
 }
 

@@ -6,6 +6,7 @@ mod bad_input;
 mod customers;
 mod helpers;
 mod imports;
+mod ivr_calls;
 mod ivr_data;
 mod ivr_flows;
 mod notifications;
