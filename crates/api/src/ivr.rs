@@ -104,6 +104,7 @@ pub struct VersionSummaryView {
 /// A version of a flow as exported (and imported): the flow's key, name and description with the
 /// graph.
 #[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FlowDocument {
     pub key: String,
     pub name: String,
