@@ -1,5 +1,5 @@
 //! The system prompt set on disk: every entry of [`kefu_ivr::prompts::catalog`] spoken by espeak-ng
-//! (Mandarin `-v cmn`, English `-v en-us`) and converted by sox to what G.711 carries (8 kHz, mono,
+//! (Mandarin `-v cmn-latn-pinyin`, see [`mandarin_voice`]; English `-v en-us`) and converted by sox to what G.711 carries (8 kHz, mono,
 //! 16-bit PCM), as `<prompts_dir>/<language>/<key>.wav`. `kefu prompts generate` and `kefu serve` (at
 //! start, before SIP) make the missing ones.
 //!
@@ -129,7 +129,7 @@ fn speak(text: &str, language: &str, word: bool, out: &Path) -> Result<(), Strin
         let (voice, rate) = if language == "en" {
             ("en-us", "160")
         } else {
-            ("cmn", "165")
+            (mandarin_voice(), "165")
         };
         run(Command::new("espeak-ng")
             .args(["-v", voice, "-s", rate, "-w"])
@@ -157,6 +157,23 @@ fn speak(text: &str, language: &str, word: bool, out: &Path) -> Result<(), Strin
     let _ = std::fs::remove_file(&raw);
     let _ = std::fs::remove_file(&tmp);
     result
+}
+
+/// espeak-ng's Mandarin voice: `cmn-latn-pinyin` where it exists. espeak-ng 1.51 (Debian 12) looks
+/// characters up as pinyin with tone digits and its plain `cmn` voice ("latin as English") then reads
+/// that pinyin as English — 三 comes out as "san one", 您好 as "nin two hay three"; `cmn-latn-pinyin`
+/// reads the same pinyin as Mandarin (三 s'a55n). Older builds without it get `cmn`.
+pub fn mandarin_voice() -> &'static str {
+    static VOICE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+    VOICE.get_or_init(|| {
+        let listed = Command::new("espeak-ng")
+            .arg("--voices=cmn")
+            .stderr(Stdio::null())
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("cmn-latn-pinyin"))
+            .unwrap_or(false);
+        if listed { "cmn-latn-pinyin" } else { "cmn" }
+    })
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {
@@ -221,6 +238,30 @@ pub async fn generate_missing_at_start(dir: PathBuf) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Mandarin voice reads characters as Mandarin, not their pinyin as English (the `(en)` switch
+    /// in espeak-ng's phoneme output).
+    #[test]
+    fn mandarin_is_spoken_as_mandarin() {
+        if tools_available().is_err() {
+            eprintln!("SKIPPED mandarin_is_spoken_as_mandarin: espeak-ng is not installed");
+            return;
+        }
+        let out = Command::new("espeak-ng")
+            .args([
+                "-v",
+                mandarin_voice(),
+                "-q",
+                "-x",
+                "--",
+                "您好，三元两角，幺〇",
+            ])
+            .output()
+            .unwrap();
+        let phonemes = String::from_utf8_lossy(&out.stdout);
+        assert!(!phonemes.contains("(en)"), "{phonemes}");
+        assert!(phonemes.contains("s'a55n"), "三: {phonemes}");
+    }
 
     #[test]
     fn languages_from_the_flag() {
