@@ -665,6 +665,109 @@ mod tests {
         );
     }
 
+    /// Reads a Mandarin numeral back (an independent parser): the value `say` meant.
+    fn parse_zh(text: &str) -> u64 {
+        let (mut total, mut acc, mut number) = (0u64, 0u64, 0u64);
+        for c in text.chars() {
+            let digit = "零一二三四五六七八九".chars().position(|d| d == c);
+            match (c, digit) {
+                (_, Some(d)) => number = d as u64,
+                ('两', _) => number = 2,
+                ('十' | '百' | '千', _) => {
+                    let unit = match c {
+                        '十' => 10,
+                        '百' => 100,
+                        _ => 1000,
+                    };
+                    acc += if number == 0 { 1 } else { number } * unit;
+                    number = 0;
+                }
+                ('万', _) => {
+                    acc = (acc + number) * 10_000;
+                    number = 0;
+                }
+                ('亿', _) => {
+                    total = (total + acc + number) * 100_000_000;
+                    acc = 0;
+                    number = 0;
+                }
+                _ => panic!("{c} in {text}"),
+            }
+        }
+        total + acc + number
+    }
+
+    fn english_value(words: &[Word]) -> u64 {
+        let (mut total, mut group, mut small) = (0u64, 0u64, 0u64);
+        for w in words {
+            let k = w.key.as_str();
+            if let Some(n) = k.strip_prefix("num_").and_then(|n| n.parse::<u64>().ok()) {
+                match n {
+                    0..=10 => small += n,
+                    100 => small *= 100,
+                    1000 => {
+                        group += small;
+                        total += group * 1000;
+                        group = 0;
+                        small = 0;
+                    }
+                    _ => panic!("{k}"),
+                }
+            } else if let Some(n) = k.strip_prefix("en_").and_then(|n| n.parse::<u64>().ok()) {
+                small += n;
+            } else if k == "en_million" || k == "en_billion" {
+                let unit = if k == "en_million" {
+                    1_000_000
+                } else {
+                    1_000_000_000
+                };
+                // What came before this unit since the last larger one.
+                let before = total % unit;
+                total = total - before + (before + group + small) * unit;
+                group = 0;
+                small = 0;
+            } else {
+                panic!("{k}");
+            }
+            if small >= 100 {
+                group += small;
+                small = 0;
+            }
+        }
+        total + group + small
+    }
+
+    /// Numbers read out and read back give the number, over every value to 100,000 and a spread of
+    /// larger ones; Mandarin never starts with 一十, never says 零 twice in a row or at the end.
+    #[test]
+    fn numbers_read_back_to_themselves() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut values: Vec<u64> = (0..=100_000).collect();
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 14) as u32 + 1;
+            values.push(x % 10u64.pow(digits));
+        }
+        for n in values {
+            let zh = spoken("zh-CN", &n.to_string(), SayAs::Number);
+            assert_eq!(parse_zh(&zh), n, "{n} → {zh}");
+            assert!(!zh.starts_with("一十"), "{n} → {zh}");
+            assert!(!zh.contains("零零"), "{n} → {zh}");
+            assert!(n == 0 || !zh.ends_with('零'), "{n} → {zh}");
+            if n < 1_000_000_000_000 {
+                let en = say("en", &n.to_string(), SayAs::Number).unwrap();
+                assert_eq!(
+                    english_value(&en),
+                    n,
+                    "{n} → {}",
+                    spoken("en", &n.to_string(), SayAs::Number)
+                );
+            }
+        }
+    }
+
     /// Every key `say` emits is a system prompt of that language (so it has a recording), over every
     /// kind of value and a sweep of numbers, amounts and dates.
     #[test]
