@@ -41,6 +41,12 @@ async function dragFromPalette(page, kind, x, y) {
   await page.getByTestId(`ivr-palette-${kind}`).dispatchEvent('dragend', { dataTransfer });
 }
 
+/** Waits until an Ant Design modal is open and its opening animation is over. */
+async function modalOpened(page) {
+  await page.locator('.ant-modal').last().waitFor();
+  await page.waitForFunction(() => !document.querySelector('.ant-zoom-appear, .ant-zoom-enter, .ant-fade-appear, .ant-fade-enter'));
+}
+
 /** A short WAV: 8 kHz mono 16-bit, a 440 Hz tone. */
 function wav(seconds = 0.5) {
   const rate = 8000;
@@ -75,9 +81,12 @@ test('admin builds a flow in the designer, publishes it and runs it in the simul
     await page.getByTestId('menu-ivr').click();
     await page.getByTestId('ivr-flows').waitFor();
     await page.getByTestId('ivr-new-flow').click();
+    await modalOpened(page);
     await page.getByTestId('ivr-new-key').fill(key);
     await page.getByTestId('ivr-new-name').fill(`测试流程 ${stamp}`);
+    const created = page.waitForResponse((r) => r.url().endsWith('/api/v1/ivr/flows') && r.request().method() === 'POST');
     await page.getByTestId('ivr-new-flow-ok').click();
+    assert.equal((await created).status(), 201);
     await page.getByTestId('ivr-designer').waitFor();
     await page.waitForURL(/\/ivr\/flows\/[0-9a-f-]+$/);
     const flowId = page.url().split('/').pop();
@@ -113,8 +122,11 @@ test('admin builds a flow in the designer, publishes it and runs it in the simul
 
     // Save (version 1) and publish.
     await page.getByTestId('ivr-save').click();
+    await modalOpened(page);
     await page.getByTestId('ivr-save-note').fill('e2e: 播放 → 挂机');
+    const savedResp = page.waitForResponse((r) => /\/ivr\/flows\/[^/]+\/versions$/.test(r.url()) && r.request().method() === 'POST');
     await page.getByTestId('ivr-save-ok').click();
+    assert.equal((await savedResp).status(), 201);
     await page.locator('[data-testid="ivr-edit-state"][data-dirty="false"]').filter({ hasText: 'v1' }).waitFor();
     await page.getByTestId('ivr-publish').click();
     await page.getByTestId('ivr-publish-ok').click();
@@ -234,6 +246,7 @@ test('a flow exported as JSON imports as a new flow', async (t) => {
       mimeType: 'application/json',
       buffer: Buffer.from(JSON.stringify(doc)),
     });
+    await modalOpened(page);
     await page.getByTestId('ivr-import-key').fill(`e2e_i_${stamp}`);
     await page.getByTestId('ivr-import-name').fill(`导入测试 ${stamp}`);
     await page.getByTestId('ivr-import-ok').click();
@@ -262,5 +275,30 @@ test('the auditor reads flows without write controls; an agent has no IVR menu',
     await page.goto('/customers');
     await page.getByTestId('menu-customers').waitFor();
     assert.equal(await page.getByTestId('menu-ivr').count(), 0, 'no IVR menu item');
+  });
+});
+
+test('the simulator walks the demo hotline with the dial pad and highlights the active node', async (t) => {
+  await withPage(browser, t, async (page, context) => {
+    await apiLogin(context, 'supervisor');
+    const main = (await apiGet(context, '/ivr/flows')).find((f) => f.key === 'main');
+    await page.goto(`/ivr/flows/${main.id}`);
+    await page.locator('[data-testid="ivr-node"][data-node-id="main_menu"]').waitFor();
+    await page.getByTestId('ivr-sim-toggle').click();
+    const caller = page.getByTestId('ivr-sim-caller');
+    await page.waitForFunction((el) => el && el.value.length > 0, await caller.elementHandle());
+    await page.getByTestId('ivr-sim-start').click();
+    // The main menu waits for a key; it is the active node on the canvas.
+    await page.locator('[data-testid="ivr-sim-state"][data-state="digits"]').waitFor();
+    await page.locator('[data-testid="ivr-node"][data-node-id="main_menu"][data-active="true"]').waitFor();
+    // 1: 业务咨询 → its menu.
+    await page.getByTestId('ivr-sim-key-1').click();
+    await page.locator('[data-testid="ivr-node"][data-node-id="info_menu"][data-active="true"]').waitFor();
+    await page.locator('[data-testid="ivr-sim-event"][data-node="info_menu"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="ivr-node"][data-active="true"]').count(), 1);
+    // Hanging up ends the call.
+    await page.getByTestId('ivr-sim-hangup').click();
+    await page.locator('[data-testid="ivr-sim-state"][data-state="ended"]').waitFor();
+    assert.equal(await page.locator('[data-testid="ivr-node"][data-active="true"]').count(), 0);
   });
 });

@@ -97,9 +97,11 @@ export function Simulator({
   const singleKey = activeKind === 'menu' || activeKind === 'survey';
   const waiting = sim?.state.waiting ?? 'none';
   const live = !!sim && waiting !== 'ended';
+  // Keys and timeouts only when the call waits for keys (the server answers 409 otherwise).
+  const keysLive = !!sim && waiting === 'digits';
 
   const press = (k: string) => {
-    if (!live) return;
+    if (!keysLive) return;
     if (singleKey) {
       void send({ digits: k });
       return;
@@ -142,7 +144,7 @@ export function Simulator({
       ) : null}
       <div style={{ display: 'grid', gridTemplateColumns: 'repeat(3, 1fr)', gap: 4 }} data-testid="ivr-sim-pad">
         {KEYS.map((k) => (
-          <Button key={k} onClick={() => press(k)} disabled={!live || busy} data-testid={`ivr-sim-key-${k === '*' ? 'star' : k === '#' ? 'hash' : k}`}>
+          <Button key={k} onClick={() => press(k)} disabled={!keysLive || busy} data-testid={`ivr-sim-key-${k === '*' ? 'star' : k === '#' ? 'hash' : k}`}>
             {k}
           </Button>
         ))}
@@ -161,7 +163,7 @@ export function Simulator({
         </Space>
       ) : null}
       <Space>
-        <Button onClick={() => void send({ timeout: true })} disabled={!live || busy} data-testid="ivr-sim-timeout">
+        <Button onClick={() => void send({ timeout: true })} disabled={!keysLive || busy} data-testid="ivr-sim-timeout">
           {t('ivr.sim.timeout')}
         </Button>
         <Button danger icon={<PoweroffOutlined />} onClick={() => void send({ hangup: true })} disabled={!live || busy} data-testid="ivr-sim-hangup">

@@ -376,6 +376,16 @@ function Designer({ flowId }: { flowId: string }) {
   };
 
   const onActive = useCallback((n: string | null) => setActive(n), []);
+  // Leaving the page (reload, closing the tab) with unsaved changes asks first.
+  useEffect(() => {
+    if (!dirty || readOnly) return;
+    const on = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', on);
+    return () => window.removeEventListener('beforeunload', on);
+  }, [dirty, readOnly]);
   // The simulator's active node stays in view.
   useEffect(() => {
     if (!active) return;
