@@ -214,6 +214,12 @@ export const ivrZh = {
   'ivr.funnel.left': '挂机离开',
   'ivr.funnel.sessions': '通话数：{n}',
   'ivr.funnel.allVersions': '全部版本',
+  'ivr.end.hangup': '来电挂机',
+  'ivr.end.transfer': '已转接',
+  'ivr.end.completed': '流程结束',
+  'ivr.end.runaway': '循环截断',
+  'ivr.end.error': '出错',
+  'ivr.end.active': '进行中',
 
   // prompts
   'ivr.pr.key': '标识',
@@ -473,6 +479,12 @@ export const ivrEn: Record<IvrKey, string> = {
   'ivr.funnel.left': 'Hung up',
   'ivr.funnel.sessions': 'Calls: {n}',
   'ivr.funnel.allVersions': 'All versions',
+  'ivr.end.hangup': 'Caller hung up',
+  'ivr.end.transfer': 'Transferred',
+  'ivr.end.completed': 'Completed',
+  'ivr.end.runaway': 'Runaway cut off',
+  'ivr.end.error': 'Error',
+  'ivr.end.active': 'In progress',
 
   'ivr.pr.key': 'Key',
   'ivr.pr.language': 'Language',

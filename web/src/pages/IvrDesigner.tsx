@@ -31,7 +31,7 @@ import {
 } from '@ant-design/icons';
 import { ApiError } from '../api';
 import { useAuth } from '../auth';
-import { useT } from '../i18n';
+import { useT, type MessageKey } from '../i18n';
 import { PageSpin } from '../components/common';
 import { ivrApi, type Funnel, type FunnelNode, type Issue, type IvrFlowSummary, type Known } from '../ivr/api';
 import { branchLabel, FlowNodeComponent, issueText, KIND_COLOR, KIND_ICON, kindLabel, type FlowNodeType } from '../ivr/FlowNode';
@@ -628,8 +628,17 @@ function Designer({ flowId }: { flowId: string }) {
                       .map((v) => ({ value: v, label: `v${v}${v === published ? ` (${t('ivr.published')})` : ''}` })),
                   ]}
                 />
-                {funnel?.sessions !== undefined ? <span>{t('ivr.funnel.sessions', { n: funnel.sessions })}</span> : null}
+                {funnel?.sessions !== undefined ? <span data-testid="ivr-funnel-sessions">{t('ivr.funnel.sessions', { n: funnel.sessions })}</span> : null}
               </Space>
+              {funnel?.ends?.length ? (
+                <div style={{ marginBottom: 8 }} data-testid="ivr-funnel-ends">
+                  {funnel.ends.map((e) => (
+                    <Tag key={e.reason}>
+                      {t(`ivr.end.${e.reason}` as MessageKey) === `ivr.end.${e.reason}` ? e.reason : t(`ivr.end.${e.reason}` as MessageKey)}: {e.sessions}
+                    </Tag>
+                  ))}
+                </div>
+              ) : null}
               <Table<FunnelNode>
                 size="small"
                 rowKey="node_id"
