@@ -300,5 +300,11 @@ test('the simulator walks the demo hotline with the dial pad and highlights the 
     await page.getByTestId('ivr-sim-hangup').click();
     await page.locator('[data-testid="ivr-sim-state"][data-state="ended"]').waitFor();
     assert.equal(await page.locator('[data-testid="ivr-node"][data-active="true"]').count(), 0);
+
+    // The funnel view: the published version's counts as the API gives them (simulations do not count).
+    const funnel = await apiGet(context, `/ivr/flows/${main.id}/funnel?version=${main.published_version}`);
+    await page.getByTestId('ivr-funnel-toggle').click();
+    await page.getByTestId('ivr-funnel-sessions').filter({ hasText: String(funnel.sessions) }).waitFor();
+    assert.equal(await page.getByTestId('ivr-funnel-row').count(), funnel.nodes.length);
   });
 });

@@ -314,10 +314,10 @@ function Designer({ flowId }: { flowId: string }) {
     addNode(kind, rf.screenToFlowPosition({ x: e.clientX - 90, y: e.clientY - 20 }));
   };
 
-  const focusNode = (id: string) => {
+  const focusNode = (id: string, keepPanel = false) => {
     setSelNode(id);
     setSelEdge(null);
-    setPanel('props');
+    if (!keepPanel) setPanel('props');
     const n = flow.nodes.find((x) => x.id === id);
     if (n?.position) rf.setCenter(n.position.x + 90, n.position.y + 40, { zoom: Math.max(rf.getZoom(), 0.9), duration: 300 });
   };
@@ -645,7 +645,7 @@ function Designer({ flowId }: { flowId: string }) {
                 pagination={false}
                 dataSource={funnel?.nodes ?? []}
                 locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} /> }}
-                onRow={(r) => ({ onClick: () => ids.has(r.node_id) && focusNode(r.node_id), style: { cursor: 'pointer' }, 'data-testid': 'ivr-funnel-row' }) as React.HTMLAttributes<HTMLElement>}
+                onRow={(r) => ({ onClick: () => ids.has(r.node_id) && focusNode(r.node_id, true), style: { cursor: 'pointer' }, 'data-testid': 'ivr-funnel-row' }) as React.HTMLAttributes<HTMLElement>}
                 columns={[
                   {
                     title: t('ivr.funnel.node'),
@@ -676,7 +676,7 @@ function Designer({ flowId }: { flowId: string }) {
               }}
               onSetStart={() => update((f) => ({ ...f, start: selected.id }))}
               onDelete={() => deleteNode(selected.id)}
-              onSelectTarget={focusNode}
+              onSelectTarget={(id) => focusNode(id)}
             />
           ) : (
             <>
