@@ -87,6 +87,7 @@ export function VersionsDrawer({
   flowId,
   meta,
   open,
+  current,
   canManage,
   onClose,
   onView,
@@ -95,6 +96,8 @@ export function VersionsDrawer({
   flowId: string;
   meta: IvrFlowSummary | null;
   open: boolean;
+  /** The graph on the canvas (compared as 当前编辑, version 0). */
+  current: Flow;
   canManage: boolean;
   onClose: () => void;
   onView: (graph: Flow, version: number) => void;
@@ -118,6 +121,9 @@ export function VersionsDrawer({
       if (vs.length >= 2) {
         setA((cur) => cur ?? vs[1].version);
         setB((cur) => cur ?? vs[0].version);
+      } else if (vs.length === 1) {
+        setA((cur) => cur ?? vs[0].version);
+        setB((cur) => cur ?? 0);
       }
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
@@ -134,8 +140,9 @@ export function VersionsDrawer({
     if (a === undefined || b === undefined) return;
     setError(null);
     try {
-      const [x, y] = await Promise.all([ivrApi.version(flowId, a), ivrApi.version(flowId, b)]);
-      setDiff(diffFlows(x.graph, y.graph));
+      const get = async (v: number) => (v === 0 ? current : (await ivrApi.version(flowId, v)).graph);
+      const [x, y] = await Promise.all([get(a), get(b)]);
+      setDiff(diffFlows(x, y));
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
@@ -154,7 +161,10 @@ export function VersionsDrawer({
   };
 
   const isPublished = (r: IvrVersionSummary) => r.published ?? meta?.published_version === r.version;
-  const opts = rows.map((r) => ({ value: r.version, label: `v${r.version}${r.note ? ` · ${r.note}` : ''}` }));
+  const opts = [
+    { value: 0, label: t('ivr.draft') },
+    ...rows.map((r) => ({ value: r.version, label: `v${r.version}${r.note ? ` · ${r.note}` : ''}` })),
+  ];
 
   return (
     <Drawer open={open} onClose={onClose} width={720} title={t('ivr.versions')} data-testid="ivr-versions">
@@ -224,7 +234,7 @@ export function VersionsDrawer({
           },
         ]}
       />
-      {rows.length >= 2 ? (
+      {rows.length >= 1 ? (
         <div style={{ marginTop: 16 }}>
           <Typography.Title level={5}>{t('ivr.compareTitle')}</Typography.Title>
           <Space style={{ marginBottom: 8 }}>

@@ -189,6 +189,7 @@ export const ivrZh = {
   'ivr.after': '之后',
   'ivr.noVersions': '尚未保存版本',
   'ivr.loaded': '已载入 v{v}',
+  'ivr.draft': '当前编辑（未保存）',
 
   // simulator
   'ivr.sim.caller': '来电号码',
@@ -456,6 +457,7 @@ export const ivrEn: Record<IvrKey, string> = {
   'ivr.after': 'After',
   'ivr.noVersions': 'No version saved yet',
   'ivr.loaded': 'Loaded v{v}',
+  'ivr.draft': 'Current draft (unsaved)',
 
   'ivr.sim.caller': 'Caller number',
   'ivr.sim.start': 'Start',

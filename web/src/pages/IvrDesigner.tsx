@@ -724,6 +724,7 @@ function Designer({ flowId }: { flowId: string }) {
         flowId={flowId}
         meta={meta}
         open={versionsOpen}
+        current={normalizeFlow(flow)}
         canManage={canManage}
         onClose={() => setVersionsOpen(false)}
         onView={(graph, v) => {
