@@ -179,12 +179,23 @@ test('admin uploads a prompt recording and plays it in the browser', async (t) =
     assert.match(audio.headers()['content-type'] ?? '', /audio/);
 
     // Back to the system recording.
-    const reset = sameRow.getByTestId('ivr-prompt-reset');
-    if (await reset.count()) {
-      await reset.click();
-      await page.locator('.ant-popconfirm .ant-btn-primary').click();
-      await page.locator('.ant-message').filter({ hasText: '已恢复' }).waitFor();
-    }
+    await sameRow.getByTestId('ivr-prompt-reset').click();
+    await page.locator('.ant-popconfirm .ant-btn-primary').click();
+    await page.locator(`[data-testid="ivr-prompt-row"][data-key="${key}"][data-source="system"]`).waitFor();
+
+    // An admin's own prompt: created with its text, then given a recording.
+    const own = `e2e_${Date.now().toString().slice(-8)}`;
+    await page.getByTestId('ivr-prompt-new').click();
+    await modalOpened(page);
+    await page.getByTestId('ivr-prompt-new-key').fill(own);
+    await page.getByTestId('ivr-prompt-new-text').fill('测试用的提示音');
+    await page.getByTestId('ivr-prompt-new-ok').click();
+    await page.getByTestId('ivr-prompt-filter').fill(own);
+    const ownRow = page.locator(`[data-testid="ivr-prompt-row"][data-key="${own}"][data-source="custom"]`);
+    await ownRow.waitFor();
+    await ownRow.locator('input[type="file"]').setInputFiles({ name: 'own.wav', mimeType: 'audio/wav', buffer: wav(1) });
+    await ownRow.getByTestId('ivr-prompt-player').waitFor();
+    assert.ok((await apiGet(context, '/ivr/known')).prompts.some((p) => p.key === own), 'the designer can pick it');
   });
 });
 

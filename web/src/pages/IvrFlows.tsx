@@ -108,7 +108,6 @@ export default function IvrFlowsPage() {
                 type="primary"
                 icon={<PlusOutlined />}
                 onClick={() => {
-                  form.resetFields();
                   setFormError(null);
                   setCreateOpen(true);
                 }}

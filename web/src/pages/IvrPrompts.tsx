@@ -114,8 +114,6 @@ export default function IvrPromptsPage() {
             type="primary"
             icon={<PlusOutlined />}
             onClick={() => {
-              form.resetFields();
-              form.setFieldsValue({ language });
               setFormError(null);
               setNewOpen(true);
             }}
@@ -215,7 +213,7 @@ export default function IvrPromptsPage() {
         okButtonProps={{ 'data-testid': 'ivr-prompt-new-ok' }}
         destroyOnHidden
       >
-        <Form form={form} layout="vertical" preserve={false}>
+        <Form form={form} layout="vertical" preserve={false} initialValues={{ language }}>
           <Form.Item name="key" label={t('ivr.pr.key')} rules={[{ required: true, message: t('common.required') }]}>
             <Input data-testid="ivr-prompt-new-key" />
           </Form.Item>
