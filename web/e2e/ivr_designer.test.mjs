@@ -319,3 +319,36 @@ test('the simulator walks the demo hotline with the dial pad and highlights the 
     assert.equal(await page.getByTestId('ivr-funnel-row').count(), funnel.nodes.length);
   });
 });
+
+test('nodes added by a click, moved by dragging, connected by dropping on a node body', async (t) => {
+  await withPage(browser, t, async (page, context) => {
+    await apiLogin(context, 'admin');
+    const stamp = Date.now().toString().slice(-8);
+    const flow = await apiPost(context, '/ivr/flows', { key: `e2e_c_${stamp}`, name: `连线测试 ${stamp}` });
+    await page.goto(`/ivr/flows/${flow.id}`);
+    await page.getByTestId('ivr-designer').waitFor();
+    await page.getByTestId('ivr-palette-play').click();
+    await page.getByTestId('ivr-palette-hangup').click();
+    const hangup = page.locator('[data-testid="ivr-node"][data-node-id="hangup_1"]');
+    await hangup.waitFor();
+    // Move the hang-up node below the play node.
+    const before = await hangup.boundingBox();
+    await page.mouse.move(before.x + 60, before.y + 30);
+    await page.mouse.down();
+    await page.mouse.move(before.x + 60, before.y + 130, { steps: 5 });
+    await page.mouse.move(before.x + 60, before.y + 230, { steps: 5 });
+    await page.mouse.up();
+    const afterBox = await hangup.boundingBox();
+    assert.ok(afterBox.y > before.y + 150, 'the node moved');
+    // Drop the play node's branch on the hang-up node's body (not its handle).
+    await mouseDrag(page, page.getByTestId('ivr-handle-play_1-next'), hangup.getByTestId('ivr-node-label'));
+    await page.locator('.react-flow__edge').first().waitFor();
+    assert.equal(await page.locator('.react-flow__edge').count(), 1);
+    await page.locator('[data-testid="ivr-node"][data-node-id="hangup_1"][data-issues="0"]').waitFor();
+    // Deleting the connection brings the issue back.
+    await page.locator('.react-flow__edge').first().click({ force: true });
+    await page.getByTestId('ivr-delete-edge').click();
+    await page.locator(`[data-testid="ivr-issue"][data-node="play_1"][data-code="unconnected"]`).waitFor();
+    assert.equal(await page.locator('.react-flow__edge').count(), 0);
+  });
+});

@@ -519,6 +519,14 @@ function Designer({ flowId }: { flowId: string }) {
               onNodesChange={onNodesChange}
               onNodeDragStop={onNodeDragStop}
               onConnect={onConnect}
+              onConnectEnd={(event, state) => {
+                // Dropped on a node's body rather than its input handle: connect to that node.
+                if (state.isValid || !state.fromNode || !state.fromHandle?.id || state.fromHandle.type !== 'source') return;
+                const pt = 'changedTouches' in event ? event.changedTouches[0] : event;
+                const el = document.elementFromPoint(pt.clientX, pt.clientY)?.closest('.react-flow__node');
+                const target = el?.getAttribute('data-id');
+                if (target) onConnect({ source: state.fromNode.id, sourceHandle: state.fromHandle.id, target, targetHandle: 'in' });
+              }}
               onNodeClick={(_, n) => {
                 setSelNode(n.id);
                 setSelEdge(null);
