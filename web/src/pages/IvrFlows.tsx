@@ -62,7 +62,14 @@ export default function IvrFlowsPage() {
     setBusy(true);
     setFormError(null);
     try {
-      const r = await ivrApi.importFlow({ ...importDoc, key: v.key.trim(), name: v.name.trim(), description: v.description ?? '' });
+      // Only the document's own fields (the server refuses unknown ones).
+      const r = await ivrApi.importFlow({
+        key: v.key.trim(),
+        name: v.name.trim(),
+        description: v.description ?? '',
+        note: typeof importDoc.note === 'string' ? importDoc.note : '',
+        graph: importDoc.graph,
+      });
       message.success(`${r.flow.name} v${r.version}`);
       setImportDoc(null);
       navigate(`/ivr/flows/${r.flow.id}`);
