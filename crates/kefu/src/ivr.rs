@@ -361,6 +361,10 @@ impl IvrRuntime {
                         },
                     )
                     .await?;
+                // The key that ended the message (`#`) is not an answer to what comes next.
+                if let kefu_telephony::RecordEnd::Digit(_) = rec.end {
+                    call.flush_digits();
+                }
                 // A recording that stopped on silence ends with that much silence: what is left
                 // is what the caller said.
                 let spoken = if rec.end == kefu_telephony::RecordEnd::Silence {

@@ -356,9 +356,32 @@ impl Call {
         }
         let rx = self.leg.media.play(loaded, interruptible);
         let mut ended = self.leg.ended.subscribe();
-        tokio::select! {
-            r = rx => Ok(r.unwrap_or(PlayEnd::Stopped)),
-            _ = ended.wait_for(|e| *e) => Err(CallError::Ended),
+        let end = tokio::select! {
+            r = rx => r.unwrap_or(PlayEnd::Stopped),
+            _ = ended.wait_for(|e| *e) => return Err(CallError::Ended),
+        };
+        if let PlayEnd::Interrupted(_) = end {
+            self.digit_queued().await;
+        }
+        Ok(end)
+    }
+
+    /// The media ticker stops a prompt the moment a key arrives; the key reaches the digit queue a
+    /// moment later through the leg's event task. Waits (briefly) for it, so whatever comes next — a
+    /// collect, or another interruptible prompt — sees the key that stopped this one.
+    async fn digit_queued(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
+        loop {
+            let notified = self.leg.digit_arrived.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !self.leg.digits.lock().is_empty() || self.leg.live().is_err() {
+                return;
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep_until(deadline) => return,
+            }
         }
     }
 
@@ -436,7 +459,7 @@ impl Call {
     }
 
     /// Records what the caller says to a WAV file (8 kHz mono). Relative paths are under the
-    /// configured recordings folder.
+    /// configured recordings folder. A key that stops the recording stays queued, as for `play`.
     pub async fn record(&self, path: &Path, spec: &RecordSpec) -> Result<Recorded, CallError> {
         self.leg.answered()?;
         let engine = self.leg.engine()?;
@@ -454,6 +477,9 @@ impl Call {
             r = rx => r.unwrap_or((RecordEnd::Stopped, 0)),
             _ = ended.wait_for(|e| *e) => (RecordEnd::Stopped, 0),
         };
+        if let RecordEnd::Digit(_) = end {
+            self.digit_queued().await;
+        }
         Ok(Recorded {
             path,
             duration: Duration::from_millis(samples / 8),
