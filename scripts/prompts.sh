@@ -17,6 +17,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# espeak-ng 1.51's plain `cmn` voice reads the pinyin it looks up as English ("san one" for 三);
+# `cmn-latn-pinyin` reads it as Mandarin (kefu::prompts::mandarin_voice does the same).
+mandarin=cmn
+espeak-ng --voices=cmn 2>/dev/null | grep -q cmn-latn-pinyin && mandarin=cmn-latn-pinyin
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$out/zh-CN" "$out/en"
@@ -31,9 +36,9 @@ speak() {
   sox -R "$tmp/speech.wav" "${fmt[@]}" "$4" gain -n -3 pad 0.15 0.3
 }
 
-speak cmn 165 "您好，欢迎致电燃气服务热线。自助语音服务即将开通，再见。" \
+speak "$mandarin" 165 "您好，欢迎致电燃气服务热线。自助语音服务暂时无法使用，请稍后再拨。再见。" \
   "$out/zh-CN/welcome.wav"
-speak en-us 160 "Hello, and thank you for calling the gas service hotline. Our self-service menu is coming soon. Thank you for calling, goodbye." \
+speak en-us 160 "Hello, and thank you for calling the gas service hotline. Our self-service menu is not available at the moment, please call again later. Goodbye." \
   "$out/en/welcome.wav"
 
 # beep: 400 ms of 1 kHz at -6 dBFS with 10 ms fades (the "record after the tone" beep).

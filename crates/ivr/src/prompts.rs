@@ -71,8 +71,8 @@ pub fn valid_key(key: &str) -> bool {
 const SENTENCES: &[SystemPrompt] = &[
     p(
         "welcome",
-        "您好，欢迎致电燃气服务热线。自助语音服务即将开通，再见。",
-        "Hello, and thank you for calling the gas service hotline. Our self-service menu is coming soon. Thank you for calling, goodbye.",
+        "您好，欢迎致电燃气服务热线。自助语音服务暂时无法使用，请稍后再拨。再见。",
+        "Hello, and thank you for calling the gas service hotline. Our self-service menu is not available at the moment, please call again later. Goodbye.",
     ),
     p(
         "main_welcome",

@@ -1,4 +1,4 @@
-//! kefu's voice: text spoken by espeak-ng (Mandarin `cmn`, English `en-us`) into a WAV file that the
+//! kefu's voice: text spoken by espeak-ng (Mandarin, English `en-us`) into a WAV file that the
 //! telephony engine loads (and resamples to 8 kHz) like any prompt. Used for the text of IVR nodes;
 //! cached by a hash of the text, so each text is spoken once.
 
@@ -20,9 +20,14 @@ fn sanitize(language: &str) -> String {
         .collect()
 }
 
-/// espeak-ng's voice for a language.
+/// espeak-ng's voice for a language (Mandarin: see [`crate::prompts::mandarin_voice`], which asks
+/// espeak-ng once, so this may block the first time).
 pub fn voice(language: &str) -> &'static str {
-    if language == "en" { "en-us" } else { "cmn" }
+    if language == "en" {
+        "en-us"
+    } else {
+        crate::prompts::mandarin_voice()
+    }
 }
 
 /// Speaks `text` into `out` (written to a temporary name first, then renamed, so a reader never
@@ -32,9 +37,11 @@ pub async fn speak(text: &str, language: &str, out: &Path) -> anyhow::Result<()>
         tokio::fs::create_dir_all(dir).await?;
     }
     let tmp = out.with_extension(format!("{}.tmp", std::process::id()));
+    let lang = language.to_string();
+    let voice = tokio::task::spawn_blocking(move || voice(&lang)).await?;
     let status = tokio::process::Command::new("espeak-ng")
         .arg("-v")
-        .arg(voice(language))
+        .arg(voice)
         .arg("-s")
         .arg(if language == "en" { "160" } else { "165" })
         .arg("-w")
