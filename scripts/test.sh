@@ -44,7 +44,8 @@ for _ in $(seq 1 240); do
 done
 [ -n "$url" ] && curl -sf "$url/readyz" >/dev/null || { cat "$data/server.log"; exit 1; }
 set +e
-(cd web && KEFU_URL="$url" npm run --silent e2e) 2>&1 | tee -a "$log"
+sip=$(grep -o 'SIP on [0-9.:]*' "$data/server.log" | head -1 | cut -d' ' -f3 || true)
+(cd web && KEFU_URL="$url" KEFU_SIP="$sip" npm run --silent e2e) 2>&1 | tee -a "$log"
 e2e=${PIPESTATUS[0]}
 set -e
 kill "$server"; wait "$server" 2>/dev/null || true

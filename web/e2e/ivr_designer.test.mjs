@@ -1,10 +1,16 @@
 // 语音导航: the administrator builds a small flow in the designer (a 播放 node and a 挂机 node dragged
 // from the palette and connected), sees a validation issue on the unconnected node disappear once it is
-// connected, saves, publishes (v1 published in the version list), runs it in the simulator; and uploads
+// connected, saves, publishes (v1 published in the version list), runs it in the simulator, and a
+// SIPp call to a number routed to it follows it (the IVR trace); and uploads
 // a recording on the prompt library and sees the player.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiGet, apiLogin, apiPost, launch, withPage } from './helpers.mjs';
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiGet, apiLogin, apiPost, launch, randomMobile, withPage } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -155,8 +161,120 @@ test('admin builds a flow in the designer, publishes it and runs it in the simul
     await page.getByTestId('ivr-sim-start').click();
     await page.locator('[data-testid="ivr-sim-event"]').filter({ hasText: text }).first().waitFor();
     await page.locator('[data-testid="ivr-sim-state"][data-state="ended"]').waitFor();
+
+    // A real call follows the published flow: a number routed to it, a SIPp caller (the demo trunk
+    // trusts 127.0.0.1), kefu speaks the text and hangs up; the IVR trace shows play → hang-up.
+    const sip = process.env.KEFU_SIP;
+    assert.ok(sip, 'KEFU_SIP: the SIP address of the server under test (scripts/test.sh sets it)');
+    const number = `9${stamp.slice(-6)}`;
+    await apiPost(context, '/routes', { number, target: { kind: 'flow', name: key }, description: 'e2e' });
+    const from = randomMobile();
+    await sippCallUntilKefuHangsUp(sip, number, from);
+    let trace;
+    for (let i = 0; i < 100; i++) {
+      const calls = await apiGet(context, `/calls?caller=${from}`);
+      const call = calls.items.find((c) => c.caller === from);
+      if (call) {
+        trace = await apiGet(context, `/ivr/traces?call_uuid=${call.call_uuid}`);
+        if (trace.sessions[0]?.end_reason) break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(trace.visits.map((v) => v.node_id), [playId, hangupId]);
+    assert.equal(trace.sessions[0].end_reason, 'completed');
+    assert.equal(trace.sessions[0].version, 1);
   });
 });
+
+/** A UDP port on 127.0.0.1 free a moment ago. */
+async function freeUdpPort() {
+  const sock = createSocket('udp4');
+  await new Promise((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const { port } = sock.address();
+  await new Promise((resolve) => sock.close(resolve));
+  return port;
+}
+
+/**
+ * Calls `number` at `sip` from `caller` with SIPp: answered, then kefu hangs up (within 60 s), SIPp
+ * answers its BYE. Rejects when SIPp's call failed.
+ */
+async function sippCallUntilKefuHangsUp(sip, number, caller) {
+  const dir = mkdtempSync(join(tmpdir(), 'kefu-e2e-sipp-'));
+  const scenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="e2e caller">
+  <send retrans="500"><![CDATA[
+
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:${caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:${caller}@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=sipp 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8 0 96
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:96 telephone-event/8000
+      a=ptime:20
+
+    ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rrs="true"/>
+  <send><![CDATA[
+
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:${caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: <sip:${caller}@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]></send>
+  <recv request="BYE" timeout="60000"/>
+  <send><![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+</scenario>
+`;
+  writeFileSync(join(dir, 'caller.xml'), scenario);
+  try {
+    const port = await freeUdpPort();
+    const media = await freeUdpPort();
+    const code = await new Promise((resolve, reject) => {
+      const p = spawn('sipp', [sip, '-sf', 'caller.xml', '-s', number, '-i', '127.0.0.1', '-mi', '127.0.0.1',
+        '-p', String(port), '-mp', String(media), '-m', '1', '-nostdin',
+        '-timeout', '90s', '-timeout_error'], { cwd: dir, stdio: 'ignore' });
+      p.on('error', reject);
+      p.on('exit', resolve);
+    });
+    assert.equal(code, 0, "SIPp's call succeeded");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 test('admin uploads a prompt recording and plays it in the browser', async (t) => {
   await withPage(browser, t, async (page, context) => {
