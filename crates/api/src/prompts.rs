@@ -135,7 +135,11 @@ pub async fn list(
     let languages: Vec<&'static str> = match q.language.as_deref() {
         Some(l) => {
             check_language(l)?;
-            PROMPT_LANGUAGES.iter().copied().filter(|x| *x == l).collect()
+            PROMPT_LANGUAGES
+                .iter()
+                .copied()
+                .filter(|x| *x == l)
+                .collect()
         }
         None => PROMPT_LANGUAGES.to_vec(),
     };
