@@ -841,7 +841,8 @@ async fn the_demo_types_are_seeded_once_with_their_units_and_promises() {
             "no_gas",
             "meter_fault",
             "pipe_damage",
-            "appliance"
+            "appliance",
+            "other"
         ]
     );
     assert_eq!(category["options"][0]["label"], "燃气泄漏");
