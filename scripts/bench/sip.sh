@@ -22,6 +22,8 @@
 #            200 received); p50/p90/p99/max.
 # (d) mem:   VmRSS of kefu warmed up and idle, then with MEM_CALLS established calls (bench_playback,
 #            -d 9 s), then after they ended; (busy - idle) / MEM_CALLS.
+# (e) ivr:   the IVR bill query under load, with a publish during the run (scripts/bench/ivr.sh; not
+#            in the default set: `scripts/bench/sip.sh ivr`).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -294,6 +296,9 @@ run_mem() {
   done
   say "median: $(median "${per[@]}") MB per call (target ≤ 0.2 MB); wave 1 (fresh process): ${per[0]} MB"
 }
+
+# shellcheck source=scripts/bench/ivr.sh
+. "$ROOT/scripts/bench/ivr.sh"
 
 start_kefu
 warmup
