@@ -26,6 +26,9 @@ cargo fmt --all --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "system prompts (espeak-ng, the missing ones)"
+cargo run -q --locked -p kefu -- prompts generate --prompts-dir assets/prompts
+
 step "cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked 2>&1 | tee -a "$log"
 

@@ -224,6 +224,12 @@ fn kefu(args: &[&str], data: &Path, env: &[(&str, &str)]) -> Command {
     // SIP on a free loopback port: the default 0.0.0.0:5060 may be taken on the machine, and these
     // tests run side by side (a CI run failed on "Address already in use" for 5060).
     cmd.env("KEFU_SIP__LISTEN", "127.0.0.1:0");
+    // The repository's prompts (generated there by the test command), not `assets/prompts` under the
+    // crate's directory, where serve would generate a second set at start.
+    cmd.env(
+        "KEFU_SIP__PROMPTS_DIR",
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/prompts"),
+    );
     cmd.envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
