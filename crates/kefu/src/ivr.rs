@@ -110,6 +110,19 @@ impl Waiting {
     }
 }
 
+/// Plays prompt files. A file that cannot be played (unreadable, not a WAV) is skipped with a
+/// warning: the caller goes on through the flow rather than being cut off.
+async fn play(call: &Call, files: &[&str], interruptible: bool) -> Result<(), CallError> {
+    match call.play(files, interruptible).await {
+        Ok(_) => Ok(()),
+        Err(CallError::Media(e)) => {
+            tracing::warn!(error = %e, ?files, "IVR prompt unplayable: skipped");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Turns a visit into the store's row.
 fn visit_row(v: &Visit, at: chrono::DateTime<Utc>) -> kefu_store::IvrVisitRow {
     kefu_store::IvrVisitRow {
@@ -298,7 +311,7 @@ impl IvrRuntime {
                 let files = self.files_for(prompts, language).await;
                 if !files.is_empty() {
                     let refs: Vec<&str> = files.iter().map(String::as_str).collect();
-                    call.play(&refs, *interruptible).await?;
+                    play(call, &refs, *interruptible).await?;
                 }
                 Input::Played
             }
@@ -312,7 +325,7 @@ impl IvrRuntime {
                 let files = self.files_for(prompts, language).await;
                 if !files.is_empty() {
                     let refs: Vec<&str> = files.iter().map(String::as_str).collect();
-                    call.play(&refs, true).await?;
+                    play(call, &refs, true).await?;
                 }
                 let got = call
                     .collect(&CollectSpec {
@@ -336,7 +349,7 @@ impl IvrRuntime {
                 let files = self.files_for(prompts, language).await;
                 if !files.is_empty() {
                     let refs: Vec<&str> = files.iter().map(String::as_str).collect();
-                    call.play(&refs, false).await?;
+                    play(call, &refs, false).await?;
                 }
                 call.flush_digits();
                 if *beep && let Some(b) = self.prompt_file("beep", language) {

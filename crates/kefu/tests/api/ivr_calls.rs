@@ -209,6 +209,14 @@ struct Ivr {
 }
 
 async fn start_ivr(app: &TestApp) -> Ivr {
+    start_ivr_with(
+        app,
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/prompts"),
+    )
+    .await
+}
+
+async fn start_ivr_with(app: &TestApp, prompts: PathBuf) -> Ivr {
     let mut cfg = kefu_telephony::TelephonyConfig::new("127.0.0.1:0".parse().unwrap());
     // Each engine of this test binary its own RTP ports, below the ephemeral range SIPp's and the
     // tests' `:0` ports come from (test binaries run one after the other).
@@ -216,7 +224,6 @@ async fn start_ivr(app: &TestApp) -> Ivr {
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let base = 24000 + (n % 100) * 40;
     cfg.rtp_ports = (base, base + 39);
-    let prompts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/prompts");
     cfg.prompts_dir = prompts.clone();
     let recordings = tempfile::tempdir().unwrap();
     cfg.recordings_dir = recordings.path().to_path_buf();
@@ -855,5 +862,39 @@ async fn a_version_published_during_a_call_serves_new_calls_while_the_call_keeps
     };
     assert_eq!(third(&a), "bill_identify", "A follows version 1: {a}");
     assert_eq!(third(&b), "order_ident", "B follows version 2: {b}");
+    ivr.telephony.shutdown().await;
+}
+
+/// Regression: a prompt file kefu cannot play (here a welcome that is not a WAV) ended the call; it
+/// is skipped and the caller goes on through the flow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplayable_prompt_is_skipped_and_the_caller_goes_on() {
+    let app = TestApp::spawn().await;
+    let prompts = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(prompts.path().join("zh-CN")).unwrap();
+    std::fs::write(
+        prompts.path().join("zh-CN/main_welcome.wav"),
+        b"this is not a WAV file",
+    )
+    .unwrap();
+    let ivr = start_ivr_with(&app, prompts.path().to_path_buf()).await;
+    let caller = "13912340009";
+    let ok = call(
+        &ivr.sip,
+        "96777",
+        caller,
+        &[
+            Step::Pause(600),
+            Step::Keys("1"),
+            Step::Pause(800),
+            Step::Bye,
+        ],
+    )
+    .await;
+    assert!(ok);
+    ivr.settle().await;
+    let token = app.login("supervisor").await;
+    let trace = trace_of(&app, &token, caller).await;
+    assert_eq!(&nodes(&trace)[..3], ["welcome", "main_menu", "info_menu"]);
     ivr.telephony.shutdown().await;
 }
