@@ -484,10 +484,17 @@ async fn a_thousand_calls_release_every_transaction_port_and_socket() {
         sockets_before.len(),
         sockets_after.len()
     );
-    assert_eq!(
-        sockets_after, sockets_before,
-        "every socket of the calls is closed (those left are the engine's SIP sockets)"
-    );
+    // Every socket left was there before the calls (the engine's SIP sockets). The snapshot before
+    // may also hold the server side of the TCP connection `Telephony::start` makes to check that SIP
+    // over TCP accepts, until rsipstack closes it (a CI run saw it): fewer sockets after is fine,
+    // one the calls left behind is not.
+    let mut left = sockets_before.clone();
+    for s in &sockets_after {
+        let i = left.iter().position(|b| b == s).unwrap_or_else(|| {
+            panic!("a socket the calls left open: {s} (before: {sockets_before:?}, after: {sockets_after:?})")
+        });
+        left.remove(i);
+    }
     e.telephony.shutdown().await;
     drop(e);
     let _ = app.await;
