@@ -262,6 +262,15 @@ async fn start_ivr_with(app: &TestApp, prompts: PathBuf) -> Ivr {
 }
 
 impl Ivr {
+    /// A SIPp caller from `from` to 96777 doing `steps`: its call must succeed, and every leg end.
+    async fn caller(&self, from: &str, steps: &[Step]) {
+        assert!(
+            call(&self.sip, "96777", from, steps).await,
+            "SIPp's call from {from} succeeded"
+        );
+        self.settle().await;
+    }
+
     /// Waits until no IVR session runs and every leg has ended.
     async fn settle(&self) {
         for _ in 0..200 {
@@ -341,9 +350,7 @@ async fn bill_query_reads_the_demo_customers_real_amount_due() {
     let (phone, due, _) = customer_with_amount_due(&app).await;
     // 2 (bill query) over the welcome; identified by caller ID; the bill is read; back at the main
     // menu the caller hangs up.
-    let ok = call(
-        &ivr.sip,
-        "96777",
+    ivr.caller(
         &phone,
         &[
             Step::Pause(600),
@@ -353,8 +360,6 @@ async fn bill_query_reads_the_demo_customers_real_amount_due() {
         ],
     )
     .await;
-    assert!(ok, "SIPp's call succeeded");
-    ivr.settle().await;
     let token = app.login("supervisor").await;
     let trace = trace_of(&app, &token, &phone).await;
     assert_eq!(
@@ -378,9 +383,7 @@ async fn a_fault_report_records_the_caller_and_files_a_work_order_with_the_recor
     let (phone, _, customer_id) = customer_with_amount_due(&app).await;
     // 3 (fault), 2 (other fault), the caller speaks (a tone), # ends the recording; kefu reads the
     // order number and hangs up.
-    let ok = call(
-        &ivr.sip,
-        "96777",
+    ivr.caller(
         &phone,
         &[
             Step::Pause(600),
@@ -395,8 +398,6 @@ async fn a_fault_report_records_the_caller_and_files_a_work_order_with_the_recor
         ],
     )
     .await;
-    assert!(ok, "SIPp's call succeeded");
-    ivr.settle().await;
     let token = app.login("supervisor").await;
     let trace = trace_of(&app, &token, &phone).await;
     let order = visit(&trace, "fault_order");
@@ -616,9 +617,7 @@ async fn order_status_by_number_reads_the_orders_status() {
     let digits: &'static str = Box::leak(no.trim_start_matches("GD").to_string().into_boxed_str());
     let keys: &'static str = Box::leak(format!("{digits}#").into_boxed_str());
     let caller = "13912340004";
-    let ok = call(
-        &ivr.sip,
-        "96777",
+    ivr.caller(
         caller,
         &[
             Step::Pause(600),
@@ -630,8 +629,6 @@ async fn order_status_by_number_reads_the_orders_status() {
         ],
     )
     .await;
-    assert!(ok);
-    ivr.settle().await;
     let trace = trace_of(&app, &token, caller).await;
     let say = visit(&trace, "order_say");
     let d = say["detail"].as_str().unwrap();
@@ -651,9 +648,7 @@ async fn fax_on_demand_queues_the_price_list_for_the_callers_number() {
     let app = TestApp::spawn().await;
     let ivr = start_ivr(&app).await;
     let caller = "057487650006";
-    let ok = call(
-        &ivr.sip,
-        "96777",
+    ivr.caller(
         caller,
         &[
             Step::Pause(600),
@@ -665,8 +660,6 @@ async fn fax_on_demand_queues_the_price_list_for_the_callers_number() {
         ],
     )
     .await;
-    assert!(ok);
-    ivr.settle().await;
     let token = app.login("supervisor").await;
     let out = get(&app, &token, "/api/v1/outbound-messages?channel=fax").await;
     let items = out.as_array().or_else(|| out["items"].as_array()).unwrap();
@@ -688,9 +681,7 @@ async fn a_complaint_nobody_answers_becomes_a_voice_message_work_order() {
     let caller = "13912340005";
     // 5 (complaints): nobody in the queue is registered, so the transfer fails at once and the caller
     // leaves a message (a tone), ended with #.
-    let ok = call(
-        &ivr.sip,
-        "96777",
+    ivr.caller(
         caller,
         &[
             Step::Pause(600),
@@ -702,8 +693,6 @@ async fn a_complaint_nobody_answers_becomes_a_voice_message_work_order() {
         ],
     )
     .await;
-    assert!(ok);
-    ivr.settle().await;
     let token = app.login("supervisor").await;
     let trace = trace_of(&app, &token, caller).await;
     assert_eq!(visit(&trace, "complaint_transfer")["branch"], "on_fail");
@@ -727,9 +716,7 @@ async fn business_information_menu_and_back_to_the_main_menu() {
     let ivr = start_ivr(&app).await;
     let caller = "13912340001";
     // 1 (information), 4 (safety) cut short by *, back to the main menu; hang up there.
-    let ok = call(
-        &ivr.sip,
-        "96777",
+    ivr.caller(
         caller,
         &[
             Step::Pause(600),
@@ -743,8 +730,6 @@ async fn business_information_menu_and_back_to_the_main_menu() {
         ],
     )
     .await;
-    assert!(ok);
-    ivr.settle().await;
     let token = app.login("supervisor").await;
     let trace = trace_of(&app, &token, caller).await;
     let path = nodes(&trace);
@@ -879,9 +864,7 @@ async fn an_unplayable_prompt_is_skipped_and_the_caller_goes_on() {
     .unwrap();
     let ivr = start_ivr_with(&app, prompts.path().to_path_buf()).await;
     let caller = "13912340009";
-    let ok = call(
-        &ivr.sip,
-        "96777",
+    ivr.caller(
         caller,
         &[
             Step::Pause(600),
@@ -891,8 +874,6 @@ async fn an_unplayable_prompt_is_skipped_and_the_caller_goes_on() {
         ],
     )
     .await;
-    assert!(ok);
-    ivr.settle().await;
     let token = app.login("supervisor").await;
     let trace = trace_of(&app, &token, caller).await;
     assert_eq!(&nodes(&trace)[..3], ["welcome", "main_menu", "info_menu"]);
