@@ -24,7 +24,14 @@ export type Permission =
   | 'attachments.upload'
   | 'notifications.own'
   | 'ivr.read'
-  | 'ivr.manage';
+  | 'ivr.manage'
+  | 'agents.read'
+  | 'agents.desk'
+  | 'acd.supervise'
+  | 'acd.reports'
+  | 'agents.manage'
+  | 'webhooks.manage'
+  | 'recordings.play';
 
 interface AuthValue {
   /** undefined while the first `GET /auth/me` is in flight; null when signed out. */

@@ -56,6 +56,16 @@ impl Role {
             // programming; the auditor reads them and their funnels.
             IvrRead => matches!(self, Admin | Supervisor | Auditor),
             IvrManage => matches!(self, Admin | Supervisor),
+            // The ACD: agents see the roster (for transfers) and work their own state, calls and
+            // tasks; supervisors watch the wallboard, force states and listen, whisper or barge; the
+            // administrator sets up agent profiles and webhooks. Recordings: the agent who took the
+            // call (enforced by the API), supervisors, the administrator and the auditor.
+            AgentsRead => matches!(self, Admin | Supervisor | Agent | Auditor),
+            AgentDesk => matches!(self, Admin | Supervisor | Agent),
+            AcdSupervise => matches!(self, Admin | Supervisor),
+            AcdReports => matches!(self, Admin | Supervisor | Auditor),
+            AgentsManage | WebhooksManage => matches!(self, Admin),
+            RecordingsPlay => matches!(self, Admin | Supervisor | Agent | Auditor),
         }
     }
 
@@ -96,6 +106,13 @@ keyword_enum!(
         NotificationsOwn = "notifications.own",
         IvrRead = "ivr.read",
         IvrManage = "ivr.manage",
+        AgentsRead = "agents.read",
+        AgentDesk = "agents.desk",
+        AcdSupervise = "acd.supervise",
+        AcdReports = "acd.reports",
+        AgentsManage = "agents.manage",
+        WebhooksManage = "webhooks.manage",
+        RecordingsPlay = "recordings.play",
     }
 );
 
@@ -154,6 +171,10 @@ mod tests {
                     | Permission::CalendarsManage
                     | Permission::StatusQuery
                     | Permission::AttachmentsUpload
+                    | Permission::AgentDesk
+                    | Permission::AcdSupervise
+                    | Permission::AgentsManage
+                    | Permission::WebhooksManage
             );
             if writes {
                 assert!(!Role::Auditor.can(*p), "auditor must not have {p}");
