@@ -48,6 +48,9 @@ pub struct Waiter {
     /// Agents who missed this call: tried again only when nobody else is ready.
     pub declined: BTreeSet<AgentId>,
     pub next_announce_at: Option<DateTime<Utc>>,
+    /// The caller was offered a callback at max wait (the overflow `callback`): it keeps its place
+    /// while it decides, and is not offered one again.
+    pub callback_offered: bool,
 }
 
 impl Waiter {
@@ -86,7 +89,9 @@ pub enum Effect {
     },
     /// Stop ringing `agent` for `call`.
     CancelOffer { call: CallId, agent: AgentId },
-    /// The caller leaves the queue this way (it is no longer waiting).
+    /// The caller leaves the queue this way (it is no longer waiting) — except for `callback`: the
+    /// caller keeps its place until the runtime calls [`Acd::to_callback`] (accepted) or
+    /// [`Acd::leave`] (refused and gone); a caller who refuses keeps waiting.
     Overflow {
         call: CallId,
         queue: String,
@@ -340,6 +345,7 @@ impl Acd {
                 offered_to: BTreeSet::new(),
                 declined: BTreeSet::new(),
                 next_announce_at: announce,
+                callback_offered: false,
             },
         );
         let mut out = Vec::new();
@@ -496,6 +502,7 @@ impl Acd {
             };
             if w.kind == WaiterKind::Caller
                 && w.offered_to.is_empty()
+                && !w.callback_offered
                 && q.cfg.max_wait_secs > 0
                 && now >= w.entered_at + TimeDelta::seconds(i64::from(q.cfg.max_wait_secs))
             {
@@ -504,11 +511,19 @@ impl Acd {
         }
         gone.sort();
         for (_, call) in gone {
-            let w = self.waiting.remove(&call).expect("listed above");
-            let action = self.queues[&w.queue].cfg.overflow.clone();
+            let queue = self.waiting[&call].queue.clone();
+            let action = self.queues[&queue].cfg.overflow.clone();
+            if action == Overflow::Callback {
+                // The caller keeps its place while it is asked whether it wants a callback.
+                if let Some(w) = self.waiting.get_mut(&call) {
+                    w.callback_offered = true;
+                }
+            } else {
+                self.waiting.remove(&call);
+            }
             out.push(Effect::Overflow {
                 call,
-                queue: w.queue,
+                queue,
                 action,
                 cause: OverflowCause::Timeout,
             });

@@ -246,6 +246,23 @@ const SENTENCES: &[SystemPrompt] = &[
         "位用户在等候。",
         "callers waiting ahead of you.",
     ),
+    p("queue_wait", "预计等待", "Your estimated wait is"),
+    p("queue_minutes", "分钟。", "minutes."),
+    p(
+        "queue_next",
+        "您是下一位，请稍候。",
+        "You are next in line. Please hold.",
+    ),
+    p(
+        "queue_callback_offer",
+        "当前等候人数较多。如需保留您的排队位置并由我们回电，请按1；继续等候请按其他键。",
+        "All our agents are busy. To keep your place and have us call you back, press 1. To keep waiting, press any other key.",
+    ),
+    p(
+        "queue_callback_confirmed",
+        "已为您登记回电，我们将按排队顺序尽快与您联系。再见。",
+        "Your callback is booked. We will call you back in turn. Goodbye.",
+    ),
 ];
 
 /// The words of [`crate::say`].
