@@ -564,9 +564,13 @@ impl Acd {
             .agents
             .values()
             .filter_map(|a| match &a.state {
-                State::Reserved { call, .. } | State::OnCall { call, .. } if !live(*call) => {
+                // An offer younger than the grace may not have reached the engine yet.
+                State::Reserved { call, .. }
+                    if !live(*call) && now >= a.since + TimeDelta::seconds(OFFER_GRACE_SECS) =>
+                {
                     Some((a.id, *call))
                 }
+                State::OnCall { call, .. } if !live(*call) => Some((a.id, *call)),
                 _ => None,
             })
             .collect();
