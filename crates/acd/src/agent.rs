@@ -232,6 +232,9 @@ impl Agent {
                 self.missed_in_row = 0;
                 self.pending = None;
                 self.idle_since = now;
+                // The routing counters are "since logging in" (fewest calls, least talk time).
+                self.calls_handled = 0;
+                self.talk_secs = 0;
                 if ready {
                     State::Ready
                 } else {

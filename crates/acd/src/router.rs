@@ -798,7 +798,8 @@ fn pick(q: &QueueConfig, last: Option<AgentId>, pool: &[&Agent]) -> Vec<AgentId>
                 .as_ref()
                 .and_then(|e| q.members.iter().position(|m| m == e))
                 .unwrap_or(usize::MAX);
-            (listed, a.extension.clone(), a.id)
+            // Listed members first, then extension order (agents without one last).
+            (listed, a.extension.is_none(), a.extension.clone(), tie(a))
         }),
     };
     one.map(|a| vec![a.id]).unwrap_or_default()
