@@ -537,14 +537,18 @@ impl Acd {
             .collect();
         due.sort();
         for (_, call) in due {
-            let position = self.position(call).unwrap_or(0);
-            let w = &self.waiting[&call];
-            let queue = w.queue.clone();
-            let every = self.queues[&queue].cfg.announce_secs;
-            let ewt_secs = self.ewt_secs(&queue, position);
+            let queue = self.waiting[&call].queue.clone();
+            let every = self.queues.get(&queue).map_or(0, |q| q.cfg.announce_secs);
             if let Some(w) = self.waiting.get_mut(&call) {
-                w.next_announce_at = Some(now + TimeDelta::seconds(i64::from(every.max(1))));
+                // 0: the queue no longer announces (changed while the caller waited).
+                w.next_announce_at =
+                    (every > 0).then(|| now + TimeDelta::seconds(i64::from(every)));
             }
+            if every == 0 {
+                continue;
+            }
+            let position = self.position(call).unwrap_or(0);
+            let ewt_secs = self.ewt_secs(&queue, position);
             out.push(Effect::Announce {
                 call,
                 queue,
