@@ -12,7 +12,8 @@
 //! - [`dtmf`]: in-band DTMF detection (Goertzel) for peers that do not send RFC 4733.
 //! - [`tone`]: tone generation and tone measurement (also used by tests that check audio end to end).
 //! - [`jitter`]: a per-leg jitter buffer that turns arriving packets into one frame per 20 ms tick.
-//! - [`mixer`]: N-party mix-minus for conferences.
+//! - [`mixer`]: N-party mix-minus for conferences, and mixing with per-party audiences (mute, listen,
+//!   whisper, hold).
 //! - [`sdp`]: audio-only SDP parsing, printing and offer/answer (RFC 4566, RFC 3264).
 //! - [`wav`]: prompt loading (any common WAV, resampled to 8 kHz) and call recording.
 //! - [`silence`]: silence detection for "caller said nothing" and end-of-recording decisions.
