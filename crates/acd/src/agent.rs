@@ -365,21 +365,22 @@ impl Agent {
             (State::WrapUp { .. }, Change::EndWrapUp) => self.after_free(now, false),
             (_, Change::EndWrapUp) => return Err(not_allowed("end wrap-up")),
 
+            // The engine lost the offered call: the caller left, no fault of the agent (docs/acd.md:
+            // "caller left → ready, not counted as a miss"; an unanswered offer is `Missed`).
             (State::Reserved { call, .. }, Change::Gone(c)) if *call == c => {
-                self.missed_in_row += 1;
-                self.after_free(
-                    now,
-                    self.max_missed > 0 && self.missed_in_row >= self.max_missed,
-                )
+                self.after_free(now, false)
             }
             (State::OnCall { call, queue }, Change::Gone(c)) if *call == c => {
                 // The engine lost the call without telling us it ended: wrap-up from now.
                 let queue = queue.clone();
                 self.calls_handled += 1;
-                State::WrapUp {
-                    call: c,
-                    queue,
-                    until: now + TimeDelta::seconds(i64::from(self.wrap_up_secs.unwrap_or(0))),
+                match self.wrap_up_secs.unwrap_or(0) {
+                    0 => self.after_free(now, false),
+                    secs => State::WrapUp {
+                        call: c,
+                        queue,
+                        until: now + TimeDelta::seconds(i64::from(secs)),
+                    },
                 }
             }
             (_, Change::Gone(_)) => return Ok(false),

@@ -361,14 +361,19 @@ impl Acd {
     /// The caller left the queue (hung up, or taken out by the runtime): offers for it stop.
     pub fn leave(&mut self, call: CallId, now: DateTime<Utc>) -> Vec<Effect> {
         let mut out = Vec::new();
+        self.leave_into(call, now, &mut out);
+        self.route_into(now, &mut out);
+        out
+    }
+
+    /// [`Acd::leave`] without routing.
+    fn leave_into(&mut self, call: CallId, now: DateTime<Utc>, out: &mut Vec<Effect>) {
         if let Some(w) = self.waiting.remove(&call) {
             for agent in w.offered_to {
                 out.push(Effect::CancelOffer { call, agent });
-                let _ = self.apply(agent, Change::Withdrawn(call), now, &mut out);
+                let _ = self.apply(agent, Change::Withdrawn(call), now, out);
             }
         }
-        self.route_into(now, &mut out);
-        out
     }
 
     /// The caller hung up to be called back: the waiting call stays at its place as a callback to
@@ -436,6 +441,21 @@ impl Acd {
         talk_secs: u64,
         now: DateTime<Utc>,
     ) -> Result<Vec<Effect>, Refused> {
+        let mut out = Vec::new();
+        self.end_into(agent, call, talk_secs, now, &mut out)?;
+        self.route_into(now, &mut out);
+        Ok(out)
+    }
+
+    /// [`Acd::ended`] without routing.
+    fn end_into(
+        &mut self,
+        agent: AgentId,
+        call: CallId,
+        talk_secs: u64,
+        now: DateTime<Utc>,
+        out: &mut Vec<Effect>,
+    ) -> Result<(), Refused> {
         let a = self.agents.get(&agent).ok_or(Refused::UnknownAgent)?;
         let queue = match &a.state {
             State::OnCall { queue, .. } => queue.clone(),
@@ -446,7 +466,6 @@ impl Acd {
             .and_then(|q| self.queues.get(q))
             .map(|q| q.cfg.wrap_up_secs)
             .unwrap_or(0);
-        let mut out = Vec::new();
         self.apply(
             agent,
             Change::Ended {
@@ -455,7 +474,7 @@ impl Acd {
                 wrap_up_secs: wrap,
             },
             now,
-            &mut out,
+            out,
         )?;
         if let Some(q) = queue.as_deref().and_then(|q| self.queues.get_mut(q)) {
             let wrap = self
@@ -466,8 +485,7 @@ impl Acd {
             let handle = (talk_secs + u64::from(wrap)) as f64;
             q.aht_secs = 0.8 * q.aht_secs + 0.2 * handle;
         }
-        self.route_into(now, &mut out);
-        Ok(out)
+        Ok(())
     }
 
     /// Time passed: wrap-ups end, forgotten offers count as missed, callers who waited too long
@@ -564,6 +582,17 @@ impl Acd {
     /// has a call. Agents holding a call the engine lost are released; callers it lost leave.
     pub fn reconcile(&mut self, live: impl Fn(CallId) -> bool, now: DateTime<Utc>) -> Vec<Effect> {
         let mut out = Vec::new();
+        // Callers first, so that no agent freed here is offered a caller who is gone.
+        let mut callers: Vec<CallId> = self
+            .waiting
+            .values()
+            .filter(|w| w.kind == WaiterKind::Caller && !live(w.call))
+            .map(|w| w.call)
+            .collect();
+        callers.sort();
+        for call in callers {
+            self.leave_into(call, now, &mut out);
+        }
         let lost: Vec<(AgentId, CallId)> = self
             .agents
             .values()
@@ -582,16 +611,18 @@ impl Acd {
             if let Some(w) = self.waiting.get_mut(&call) {
                 w.offered_to.remove(&agent);
             }
-            let _ = self.apply(agent, Change::Gone(call), now, &mut out);
-        }
-        let callers: Vec<CallId> = self
-            .waiting
-            .values()
-            .filter(|w| w.kind == WaiterKind::Caller && !live(w.call))
-            .map(|w| w.call)
-            .collect();
-        for call in callers {
-            out.extend(self.leave(call, now));
+            // A lost conversation ends as if the runtime had said so: the queue's wrap-up (not 0)
+            // and the talk time since it began count.
+            let talking = match self.agents.get(&agent) {
+                Some(a) if matches!(a.state, State::OnCall { .. }) => {
+                    Some((now - a.since).num_seconds().max(0) as u64)
+                }
+                _ => None,
+            };
+            let _ = match talking {
+                Some(talk) => self.end_into(agent, call, talk, now, &mut out),
+                None => self.apply(agent, Change::Gone(call), now, &mut out),
+            };
         }
         self.route_into(now, &mut out);
         out
