@@ -64,6 +64,26 @@ pub enum CallEvent {
     Ended(EndInfo),
 }
 
+/// How a member of a [`Room`] takes part: whom it hears and who hears it.
+///
+/// - listen: a supervisor joins `Muted`; barge: the supervisor is switched to `Normal`;
+/// - whisper: the supervisor is `Whisper { to: agent }`, heard by the agent only;
+/// - agent mute: the agent is `Muted`;
+/// - hold within the room: the caller is `Held` and hears music while agent and supervisor talk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemberMode {
+    /// Hears everyone, heard by everyone.
+    Normal,
+    /// Hears everyone, heard by nobody.
+    Muted,
+    /// Hears everyone, heard only by the member whose call id is `to` (by nobody while that call is
+    /// not in the room).
+    Whisper { to: Uuid },
+    /// Heard by nobody; hears `music` (a prompt name or a WAV path, as for [`Call::music`]) in a loop
+    /// instead of the room.
+    Held { music: String },
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     Ringing,
@@ -505,6 +525,72 @@ impl Call {
         self.leg.media.stop_recording();
     }
 
+    /// Pauses the recording in progress (`record` or `start_recording`): until `resume_recording`,
+    /// nothing is written — not silence, nothing — so a card number read aloud is not stored, and the
+    /// file is shorter than the call by the paused time. Paused time does not count towards the
+    /// recording's maximum length or its silence limit. Pausing a paused recording does nothing.
+    /// `Invalid` when nothing is being recorded.
+    pub fn pause_recording(&self) -> Result<(), CallError> {
+        self.leg.live()?;
+        if self.leg.media.pause_recording(true) {
+            Ok(())
+        } else {
+            Err(CallError::Invalid("the call is not being recorded".into()))
+        }
+    }
+
+    /// Resumes a paused recording (resuming one that is not paused does nothing). `Invalid` when
+    /// nothing is being recorded.
+    pub fn resume_recording(&self) -> Result<(), CallError> {
+        self.leg.live()?;
+        if self.leg.media.pause_recording(false) {
+            Ok(())
+        } else {
+            Err(CallError::Invalid("the call is not being recorded".into()))
+        }
+    }
+
+    /// Whether a recording of this leg is in progress (paused or not).
+    pub fn is_recording(&self) -> bool {
+        self.leg.media.recording().is_some()
+    }
+
+    /// Whether the recording in progress is paused (false when there is none).
+    pub fn is_recording_paused(&self) -> bool {
+        self.leg.media.recording() == Some(true)
+    }
+
+    /// Sends DTMF keys to the far end and returns once the last one went out: RFC 4733
+    /// telephone-events on the payload type agreed in SDP (each key 100 ms, 60 ms apart), or, when
+    /// the far end agreed none, the keys' tones in the audio. Only `0`-`9`, `*`, `#` and `A`-`D`
+    /// are keys: anything else is refused (`Invalid`) before any key is sent. Keys sent while the
+    /// leg is in a room replace its audio for their duration. Several calls queue up in order.
+    pub async fn send_dtmf(&self, digits: &str) -> Result<(), CallError> {
+        if let Some(bad) = digits
+            .chars()
+            .find(|c| !matches!(c, '0'..='9' | '*' | '#' | 'A'..='D'))
+        {
+            return Err(CallError::Invalid(format!(
+                "{bad:?} is not a DTMF key: only 0-9, *, # and A-D can be sent"
+            )));
+        }
+        self.leg.answered()?;
+        if digits.is_empty() {
+            return Ok(());
+        }
+        let sent = self.leg.media.send_dtmf(digits);
+        let mut ended = self.leg.ended.subscribe();
+        tokio::select! {
+            r = sent => r.map_err(|_| CallError::Ended),
+            _ = ended.wait_for(|e| *e) => Err(CallError::Ended),
+        }
+    }
+
+    /// The room this leg is in, if any.
+    pub fn room_id(&self) -> Option<u64> {
+        self.leg.status.lock().room
+    }
+
     /// Puts the peer on hold (re-INVITE a=sendonly) and plays music to it.
     pub async fn hold(&self) -> Result<(), CallError> {
         self.leg.answered()?;
@@ -547,7 +633,8 @@ impl Call {
 }
 
 /// Several legs that hear each other (each hears everyone but itself): a two-party bridge or an
-/// N-party conference. Media goes through kefu, so it can be recorded and mixed.
+/// N-party conference. Media goes through kefu, so it can be recorded and mixed. Each member has a
+/// [`MemberMode`] (normal, muted, whispering to one member, held with music).
 #[derive(Clone)]
 pub struct Room {
     pub(crate) inner: Arc<crate::media::RoomInner>,
@@ -559,11 +646,20 @@ impl Room {
         self.inner.id
     }
 
-    /// Adds an answered leg (leaving any other room it was in).
+    /// Adds an answered leg (leaving any other room it was in), heard by and hearing everyone.
     pub fn add(&self, call: &Call) -> Result<(), CallError> {
+        self.add_with(call, MemberMode::Normal)
+    }
+
+    /// Adds an answered leg in `mode` (leaving any other room it was in; adding a member again
+    /// re-adds it). A whisper's listener must already be in the room; a held member's music must load.
+    pub fn add_with(&self, call: &Call, mode: MemberMode) -> Result<(), CallError> {
         call.leg.answered()?;
         let engine = self.engine.upgrade().ok_or(CallError::Ended)?;
-        engine.media().join(&self.inner, &call.leg.media);
+        let music = self.check_mode(&engine, call, &mode)?;
+        engine
+            .media()
+            .join(&self.inner, &call.leg.media, call.id(), mode, music);
         let previous = call.leg.status.lock().room.replace(self.inner.id);
         if let Some(p) = previous.filter(|p| *p != self.inner.id) {
             call.leg.emit(CallEvent::Unbridged { room: p });
@@ -588,11 +684,84 @@ impl Room {
         }
     }
 
+    /// Changes how a member takes part (listen → barge is `Muted` → `Normal`). `Invalid` when the
+    /// call is not in this room, or a whisper names itself or a call not in the room.
+    pub fn set_mode(&self, call: &Call, mode: MemberMode) -> Result<(), CallError> {
+        call.leg.live()?;
+        let engine = self.engine.upgrade().ok_or(CallError::Ended)?;
+        if !self.call_ids().contains(&call.id()) {
+            return Err(CallError::Invalid(format!(
+                "call {} is not in room {}",
+                call.id(),
+                self.inner.id
+            )));
+        }
+        let music = self.check_mode(&engine, call, &mode)?;
+        if engine
+            .media()
+            .set_mode(&self.inner, &call.leg.media, mode, music)
+        {
+            Ok(())
+        } else {
+            Err(CallError::Invalid(format!(
+                "call {} is not in room {}",
+                call.id(),
+                self.inner.id
+            )))
+        }
+    }
+
+    /// A member's mode; `None` when the call is not in this room.
+    pub fn mode(&self, call: &Call) -> Option<MemberMode> {
+        let engine = self.engine.upgrade()?;
+        engine.media().mode_of(&self.inner, &call.leg.media)
+    }
+
+    /// Checks a mode for `call` and loads a held member's music.
+    fn check_mode(
+        &self,
+        engine: &Engine,
+        call: &Call,
+        mode: &MemberMode,
+    ) -> Result<Option<Arc<[i16]>>, CallError> {
+        match mode {
+            MemberMode::Whisper { to } if *to == call.id() => Err(CallError::Invalid(
+                "a member cannot whisper to itself".into(),
+            )),
+            MemberMode::Whisper { to } if !self.call_ids().contains(to) => Err(CallError::Invalid(
+                format!("call {to} is not in room {}", self.inner.id),
+            )),
+            MemberMode::Held { music } => Ok(Some(engine.prompt(music)?)),
+            _ => Ok(None),
+        }
+    }
+
     pub fn members(&self) -> usize {
         self.engine
             .upgrade()
             .map(|e| e.media().room_members(&self.inner))
             .unwrap_or(0)
+    }
+
+    /// The ids of the calls in the room, in the order they joined.
+    pub fn call_ids(&self) -> Vec<Uuid> {
+        self.engine
+            .upgrade()
+            .map(|e| e.media().member_ids(&self.inner))
+            .unwrap_or_default()
+    }
+
+    /// The calls in the room, in the order they joined.
+    pub fn calls(&self) -> Vec<Call> {
+        let Some(engine) = self.engine.upgrade() else {
+            return Vec::new();
+        };
+        engine
+            .media()
+            .member_ids(&self.inner)
+            .into_iter()
+            .filter_map(|id| engine.call(id))
+            .collect()
     }
 
     /// Dissolves the room; its legs stay up and hear silence.

@@ -15,8 +15,8 @@ pub mod registrar;
 mod sip;
 
 pub use call::{
-    Call, CallError, CallEvent, CallInfo, CollectEnd, CollectSpec, Collected, EndInfo, Phase,
-    RecordSpec, Recorded, Room,
+    Call, CallError, CallEvent, CallInfo, CollectEnd, CollectSpec, Collected, EndInfo, MemberMode,
+    Phase, RecordSpec, Recorded, Room,
 };
 pub use config::TelephonyConfig;
 pub use directory::{
@@ -25,4 +25,7 @@ pub use directory::{
 };
 pub use media::{PlayEnd, RecordEnd};
 pub use registrar::Binding;
-pub use sip::{Destination, IncomingCall, OriginateError, Stats, Telephony, TrunkRegistration};
+pub use sip::{
+    Destination, IncomingCall, OriginateError, OriginateOptions, Stats, Telephony,
+    TrunkRegistration,
+};

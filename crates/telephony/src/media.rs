@@ -1,9 +1,12 @@
 //! The media runtime: one RTP/RTCP socket pair per call leg from a port pool, a receive task per leg
 //! (RTP into the jitter buffer, RFC 4733 events into digits, symmetric-RTP source learning), and one
 //! ticker that every 20 ms pops each leg's jitter buffer, mixes rooms (bridges and conferences: each
-//! member hears everyone but itself), feeds recorders and in-band DTMF detection, and sends each leg its
-//! next frame (a prompt, hold music, the room's mix, or silence). The codecs, SDP and the pure pieces are
-//! in `kefu-media`; this module only moves packets and owns timing.
+//! member hears everyone but itself, and members can be muted, whisper to one member, or be held with
+//! music: see [`MemberMode`]), feeds recorders and in-band DTMF detection, and sends each leg its next
+//! frame (a prompt, hold music, the room's mix, or silence) or the next RFC 4733 packet of a digit
+//! being sent. The codecs, SDP and the pure pieces are in `kefu-media`; this module only moves packets
+//! and owns timing. The ticker keeps its working vectors from tick to tick, so mixing allocates nothing
+//! once they have grown to the size of the largest room.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -16,20 +19,29 @@ use std::time::{Duration, Instant};
 
 use kefu_media::dtmf::DtmfDetector;
 use kefu_media::jitter::JitterBuffer;
+use kefu_media::mixer::HeardBy;
 use kefu_media::sdp::{Direction as SdpDirection, Negotiated};
 use kefu_media::silence::SilenceDetector;
-use kefu_media::telephone_event::{self, EventReceiver};
+use kefu_media::telephone_event::{self, EventPacket, EventReceiver, EventSender};
 use kefu_media::wav::WavRecorder;
-use kefu_media::{Codec, FRAME_SAMPLES, g711, mixer, rtcp, rtp};
+use kefu_media::{Codec, FRAME_SAMPLES, g711, mixer, rtcp, rtp, tone};
 use parking_lot::Mutex;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::call::MemberMode;
 
 pub type Frame = [i16; FRAME_SAMPLES];
 const SILENCE: Frame = [0; FRAME_SAMPLES];
 /// RTCP sender reports every 5 s (RFC 3550's minimum interval).
 const RTCP_EVERY_TICKS: u64 = 250;
+/// How long each digit `send_dtmf` sends lasts, and the pause after it (audio flows in the pause).
+const DTMF_DIGIT_MS: u32 = 100;
+const DTMF_GAP_TICKS: u32 = 3;
+/// The peak of each of the two sines of an in-band digit (about -10 dBFS each).
+const DTMF_INBAND_AMPLITUDE: i16 = 10_000;
 
 /// Even RTP ports of the configured range; RTCP uses the odd one above.
 pub(crate) struct PortPool {
@@ -110,7 +122,41 @@ struct Recorder {
     stop_on_digit: bool,
     /// Record what the leg hears too (a bridged call's recording), not only what it says.
     both_ways: bool,
+    /// Paused (`Call::pause_recording`): nothing is written, nothing counts towards the length or the
+    /// silence limit; the file simply has no samples for the paused time.
+    paused: bool,
     done: Option<oneshot::Sender<(RecordEnd, u64)>>,
+}
+
+/// Digits being sent to the peer (`Call::send_dtmf`): one request after the other, each answered when
+/// its last packet (or in-band tone) went out.
+#[derive(Default)]
+struct DtmfOut {
+    queue: VecDeque<DtmfRequest>,
+    /// The digit on the wire now.
+    current: Option<DtmfNow>,
+    /// Ticks of ordinary audio still to send before the next digit.
+    gap: u32,
+}
+
+struct DtmfRequest {
+    digits: VecDeque<char>,
+    done: Option<oneshot::Sender<()>>,
+}
+
+enum DtmfNow {
+    /// RFC 4733 packets on the negotiated telephone-event payload type.
+    Event(EventSender),
+    /// The peer agreed no telephone-event: the two tones, in the audio.
+    Tone { samples: Vec<i16>, pos: usize },
+}
+
+/// What a tick sends a leg instead of (or as) its audio while a digit is sent.
+enum DtmfFrame {
+    /// Nothing: send the audio.
+    None,
+    /// Send this RFC 4733 packet instead of the audio.
+    Event(EventPacket),
 }
 
 pub(crate) enum MediaEvent {
@@ -138,9 +184,12 @@ struct LegState {
     inband: Option<DtmfDetector>,
     source: Source,
     room: Option<u64>,
+    /// Held in its room (`MemberMode::Held`): hears its source (the music) instead of the mix.
+    room_held: bool,
     heard: Frame,
     room_out: Option<Frame>,
     recorder: Option<Recorder>,
+    dtmf: DtmfOut,
     media_timeout_reported: bool,
     /// When the first frame of the newest play went out (the IVR's digit → prompt latency).
     prompt_started: Option<Instant>,
@@ -159,7 +208,28 @@ pub struct MediaLeg {
 
 pub(crate) struct RoomInner {
     pub(crate) id: u64,
-    members: Mutex<Vec<Arc<MediaLeg>>>,
+    /// Lock order: a room's members, then a member leg's state; never the other way round.
+    members: Mutex<Vec<Member>>,
+}
+
+struct Member {
+    leg: Arc<MediaLeg>,
+    /// The call's leg id (whispers name their listener by it).
+    id: Uuid,
+    mode: MemberMode,
+}
+
+/// The ticker's working vectors, kept from tick to tick so a tick allocates nothing once they have
+/// grown.
+#[derive(Default)]
+struct Scratch {
+    legs: Vec<Arc<MediaLeg>>,
+    rooms: Vec<Arc<RoomInner>>,
+    inputs: Vec<Frame>,
+    heard_by: Vec<HeardBy>,
+    outputs: Vec<Frame>,
+    payload: Vec<u8>,
+    packet: Vec<u8>,
 }
 
 pub struct MediaEngine {
@@ -252,7 +322,16 @@ impl MediaEngine {
         room
     }
 
-    pub(crate) fn join(&self, room: &Arc<RoomInner>, leg: &Arc<MediaLeg>) {
+    /// Adds a leg to a room (leaving any room it was in) in `mode`; `music` is what a held member
+    /// hears (loaded by the caller).
+    pub(crate) fn join(
+        &self,
+        room: &Arc<RoomInner>,
+        leg: &Arc<MediaLeg>,
+        id: Uuid,
+        mode: MemberMode,
+        music: Option<Arc<[i16]>>,
+    ) {
         let previous = leg.state.lock().room;
         if let Some(old) = previous {
             self.leave_room(old, leg);
@@ -261,31 +340,65 @@ impl MediaEngine {
             let mut st = leg.state.lock();
             st.stop_source(PlayEnd::Stopped);
             st.room = Some(room.id);
+            st.room_out = None;
             st.jitter.reset();
+            st.hold_in_room(music);
         }
-        room.members.lock().push(leg.clone());
+        room.members.lock().push(Member {
+            leg: leg.clone(),
+            id,
+            mode,
+        });
+    }
+
+    /// Changes a member's mode; false when the leg is not a member. `music` as for `join`.
+    pub(crate) fn set_mode(
+        &self,
+        room: &Arc<RoomInner>,
+        leg: &Arc<MediaLeg>,
+        mode: MemberMode,
+        music: Option<Arc<[i16]>>,
+    ) -> bool {
+        {
+            let mut members = room.members.lock();
+            let Some(m) = members.iter_mut().find(|m| Arc::ptr_eq(&m.leg, leg)) else {
+                return false;
+            };
+            m.mode = mode;
+        }
+        let mut st = leg.state.lock();
+        if st.room == Some(room.id) {
+            st.hold_in_room(music);
+        }
+        true
+    }
+
+    /// A member's mode, when the leg is one.
+    pub(crate) fn mode_of(&self, room: &Arc<RoomInner>, leg: &Arc<MediaLeg>) -> Option<MemberMode> {
+        room.members
+            .lock()
+            .iter()
+            .find(|m| Arc::ptr_eq(&m.leg, leg))
+            .map(|m| m.mode.clone())
+    }
+
+    /// The leg ids of the members, in the order they joined.
+    pub(crate) fn member_ids(&self, room: &Arc<RoomInner>) -> Vec<Uuid> {
+        room.members.lock().iter().map(|m| m.id).collect()
     }
 
     pub(crate) fn leave_room(&self, room_id: u64, leg: &Arc<MediaLeg>) {
         let rooms = self.rooms.lock().clone();
         for room in rooms.iter().filter(|r| r.id == room_id) {
-            room.members.lock().retain(|m| !Arc::ptr_eq(m, leg));
+            room.members.lock().retain(|m| !Arc::ptr_eq(&m.leg, leg));
         }
-        let mut st = leg.state.lock();
-        if st.room == Some(room_id) {
-            st.room = None;
-            st.room_out = None;
-        }
+        leg.state.lock().left_room(room_id);
     }
 
     pub(crate) fn close_room(&self, room: &Arc<RoomInner>) {
         let members = std::mem::take(&mut *room.members.lock());
         for m in members {
-            let mut st = m.state.lock();
-            if st.room == Some(room.id) {
-                st.room = None;
-                st.room_out = None;
-            }
+            m.leg.state.lock().left_room(room.id);
         }
         self.rooms.lock().retain(|r| !Arc::ptr_eq(r, room));
     }
@@ -294,10 +407,20 @@ impl MediaEngine {
         room.members.lock().len()
     }
 
-    fn tick(&self, tick: u64, now: Instant) {
-        let legs = self.legs.lock().clone();
+    fn tick(&self, tick: u64, now: Instant, scratch: &mut Scratch) {
+        let Scratch {
+            legs,
+            rooms,
+            inputs,
+            heard_by,
+            outputs,
+            payload,
+            packet,
+        } = scratch;
+        legs.clear();
+        legs.extend(self.legs.lock().iter().cloned());
         // 1: what each leg said in the last 20 ms, through its jitter buffer.
-        for leg in &legs {
+        for leg in legs.iter() {
             let mut st = leg.state.lock();
             if let Some(d) = st.hear() {
                 drop(st);
@@ -314,42 +437,67 @@ impl MediaEngine {
                 leg.emit(MediaEvent::MediaTimeout);
             }
         }
-        // 2: rooms: each member hears the sum of the others.
-        let rooms = self.rooms.lock().clone();
-        for room in &rooms {
-            let members = room.members.lock().clone();
+        // 2: rooms: each member hears the sum of the others its mode lets it hear.
+        rooms.clear();
+        rooms.extend(self.rooms.lock().iter().cloned());
+        for room in rooms.iter() {
+            let members = room.members.lock();
             if members.is_empty() {
                 continue;
             }
-            let inputs: Vec<Frame> = members.iter().map(|m| m.state.lock().heard).collect();
-            let refs: Vec<Option<&[i16]>> = inputs.iter().map(|f| Some(&f[..])).collect();
-            let mut outputs = vec![SILENCE; members.len()];
-            mixer::mix_minus(&refs, &mut outputs);
-            for (m, out) in members.iter().zip(outputs) {
-                m.state.lock().room_out = Some(out);
+            inputs.clear();
+            heard_by.clear();
+            for m in members.iter() {
+                inputs.push(m.leg.state.lock().heard);
+                heard_by.push(match &m.mode {
+                    MemberMode::Normal => HeardBy::Everyone,
+                    MemberMode::Muted | MemberMode::Held { .. } => HeardBy::Nobody,
+                    MemberMode::Whisper { to } => members
+                        .iter()
+                        .position(|other| other.id == *to)
+                        .map_or(HeardBy::Nobody, HeardBy::Only),
+                });
+            }
+            outputs.clear();
+            outputs.resize(members.len(), SILENCE);
+            mixer::mix(inputs, heard_by, outputs);
+            for (m, out) in members.iter().zip(outputs.iter()) {
+                if !matches!(m.mode, MemberMode::Held { .. }) {
+                    m.leg.state.lock().room_out = Some(*out);
+                }
             }
         }
-        // 3: each leg's next frame, sent; recorders fed.
-        let mut payload = Vec::with_capacity(FRAME_SAMPLES);
-        let mut packet = Vec::with_capacity(FRAME_SAMPLES + 12);
-        for leg in &legs {
+        rooms.clear();
+        // 3: each leg's next frame (or digit packet), sent; recorders fed.
+        for leg in legs.iter() {
             let mut st = leg.state.lock();
-            let pcm = st.speak();
+            let mut pcm = st.speak();
+            let dtmf = st.dtmf_step(&mut pcm);
             if st.sending
                 && let Some(remote) = st.remote
             {
-                payload.clear();
-                g711::encode(st.codec, &pcm, &mut payload);
-                let header = rtp::RtpHeader {
-                    marker: st.packets_sent == 0,
-                    payload_type: st.codec.payload_type(),
-                    sequence: st.seq,
-                    timestamp: st.timestamp,
-                    ssrc: st.ssrc,
+                let header = match dtmf {
+                    DtmfFrame::Event(ev) => {
+                        payload.clear();
+                        payload.extend_from_slice(&ev.payload());
+                        let pt = st.telephone_event.unwrap_or(101);
+                        ev.rtp_header(pt, st.seq, st.ssrc)
+                    }
+                    DtmfFrame::None => {
+                        payload.clear();
+                        g711::encode(st.codec, &pcm, payload);
+                        rtp::RtpHeader {
+                            marker: st.packets_sent == 0,
+                            payload_type: st.codec.payload_type(),
+                            sequence: st.seq,
+                            timestamp: st.timestamp,
+                            ssrc: st.ssrc,
+                        }
+                    }
                 };
-                rtp::write(&header, &payload, &mut packet);
+                rtp::write(&header, payload, packet);
                 if let Some((rtp_socket, _)) = leg.sockets.lock().as_ref() {
-                    let _ = rtp_socket.try_send_to(&packet, remote);
+                    let _ = rtp_socket.try_send_to(packet, remote);
                 }
                 st.seq = st.seq.wrapping_add(1);
                 st.packets_sent = st.packets_sent.wrapping_add(1);
@@ -373,6 +521,7 @@ impl MediaEngine {
             }
             st.timestamp = st.timestamp.wrapping_add(FRAME_SAMPLES as u32);
         }
+        legs.clear();
     }
 }
 
@@ -393,6 +542,7 @@ async fn ticker(engine: std::sync::Weak<MediaEngine>) {
         None => return,
     };
     let mut tick: u64 = 0;
+    let mut scratch = Scratch::default();
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
@@ -401,7 +551,7 @@ async fn ticker(engine: std::sync::Weak<MediaEngine>) {
         let Some(engine) = engine.upgrade() else {
             return;
         };
-        engine.tick(tick, Instant::now());
+        engine.tick(tick, Instant::now(), &mut scratch);
         tick += 1;
     }
 }
@@ -450,9 +600,11 @@ impl LegState {
             inband: None,
             source: Source::Silence,
             room: None,
+            room_held: false,
             heard: SILENCE,
             room_out: None,
             recorder: None,
+            dtmf: DtmfOut::default(),
             media_timeout_reported: false,
             prompt_started: None,
         }
@@ -485,7 +637,7 @@ impl LegState {
     /// silence), also fed to a recording.
     fn speak(&mut self) -> Frame {
         let mut pcm = SILENCE;
-        if self.room.is_some() {
+        if self.room.is_some() && !self.room_held {
             pcm = self.room_out.take().unwrap_or(SILENCE);
         } else {
             let starting = matches!(
@@ -519,6 +671,107 @@ impl LegState {
         if self.recorder.as_ref().is_some_and(|r| r.stop_on_digit) {
             self.finish_recording(RecordEnd::Digit(d));
         }
+    }
+
+    /// Held in the room with `music` (a member in `MemberMode::Held`), or not held (`None`): the
+    /// music starts or stops.
+    fn hold_in_room(&mut self, music: Option<Arc<[i16]>>) {
+        match music {
+            Some(samples) => {
+                self.stop_source(PlayEnd::Stopped);
+                self.source = Source::Music { samples, pos: 0 };
+                self.room_held = true;
+            }
+            None if self.room_held => {
+                self.stop_source(PlayEnd::Stopped);
+                self.room_held = false;
+            }
+            None => {}
+        }
+    }
+
+    /// The leg left room `room_id` (or the room closed): no mix, and no room music any more.
+    fn left_room(&mut self, room_id: u64) {
+        if self.room == Some(room_id) {
+            self.room = None;
+            self.room_out = None;
+            self.hold_in_room(None);
+        }
+    }
+
+    /// The digit being sent this tick, if any: an RFC 4733 packet to send instead of `pcm`, or (no
+    /// telephone-event agreed) the digit's tones written over `pcm`. Requests are answered once their
+    /// last digit went out.
+    fn dtmf_step(&mut self, pcm: &mut Frame) -> DtmfFrame {
+        let out = &mut self.dtmf;
+        if out.current.is_none() {
+            if out.gap > 0 {
+                out.gap -= 1;
+                return DtmfFrame::None;
+            }
+            let next = loop {
+                let Some(req) = out.queue.front_mut() else {
+                    return DtmfFrame::None;
+                };
+                match req.digits.pop_front() {
+                    Some(d) => break d,
+                    None => {
+                        if let Some(tx) = req.done.take() {
+                            let _ = tx.send(());
+                        }
+                        out.queue.pop_front();
+                    }
+                }
+            };
+            out.current = Some(match self.telephone_event {
+                // Validated by `Call::send_dtmf`; a key EventSender refuses is skipped.
+                Some(_) => match EventSender::new(next, self.timestamp, DTMF_DIGIT_MS) {
+                    Ok(sender) => DtmfNow::Event(sender),
+                    Err(_) => return DtmfFrame::None,
+                },
+                None => DtmfNow::Tone {
+                    samples: tone::dtmf_tone(
+                        next,
+                        DTMF_INBAND_AMPLITUDE,
+                        (DTMF_DIGIT_MS * 8) as usize,
+                    ),
+                    pos: 0,
+                },
+            });
+        }
+        let frame = match out.current.as_mut() {
+            Some(DtmfNow::Event(sender)) => match sender.next() {
+                Some(packet) => DtmfFrame::Event(packet),
+                None => {
+                    out.current = None;
+                    out.gap = DTMF_GAP_TICKS;
+                    DtmfFrame::None
+                }
+            },
+            Some(DtmfNow::Tone { samples, pos }) => {
+                let n = (samples.len() - *pos).min(FRAME_SAMPLES);
+                pcm[..n].copy_from_slice(&samples[*pos..*pos + n]);
+                pcm[n..].fill(0);
+                *pos += n;
+                if *pos >= samples.len() {
+                    out.current = None;
+                    out.gap = DTMF_GAP_TICKS;
+                }
+                DtmfFrame::None
+            }
+            None => DtmfFrame::None,
+        };
+        // A request whose last digit just ended is answered now, not after the next gap.
+        if out.current.is_none()
+            && let Some(req) = out.queue.front_mut()
+            && req.digits.is_empty()
+        {
+            if let Some(tx) = req.done.take() {
+                let _ = tx.send(());
+            }
+            out.queue.pop_front();
+        }
+        frame
     }
 
     fn stop_source(&mut self, end: PlayEnd) {
@@ -577,6 +830,9 @@ impl LegState {
         let Some(rec) = self.recorder.as_mut() else {
             return;
         };
+        if rec.paused {
+            return;
+        }
         let mut frame = self.heard;
         if rec.both_ways {
             for (a, b) in frame.iter_mut().zip(sent) {
@@ -747,6 +1003,7 @@ impl MediaLeg {
             silence: silence_ms.map(|ms| (SilenceDetector::new(-45.0), ms)),
             stop_on_digit,
             both_ways,
+            paused: false,
             done: Some(tx),
         });
         Ok(rx)
@@ -754,6 +1011,33 @@ impl MediaLeg {
 
     pub(crate) fn stop_recording(&self) {
         self.state.lock().finish_recording(RecordEnd::Stopped);
+    }
+
+    /// Pauses or resumes the recording in progress; false when nothing is being recorded.
+    pub(crate) fn pause_recording(&self, paused: bool) -> bool {
+        match self.state.lock().recorder.as_mut() {
+            Some(rec) => {
+                rec.paused = paused;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether a recording is in progress, and whether it is paused.
+    pub(crate) fn recording(&self) -> Option<bool> {
+        self.state.lock().recorder.as_ref().map(|r| r.paused)
+    }
+
+    /// Queues digits to send (already checked to be DTMF keys); the receiver is answered when the
+    /// last one went out.
+    pub(crate) fn send_dtmf(&self, digits: &str) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        self.state.lock().dtmf.queue.push_back(DtmfRequest {
+            digits: digits.chars().collect(),
+            done: Some(tx),
+        });
+        rx
     }
 
     pub(crate) fn packets_received(&self) -> u64 {
@@ -770,6 +1054,7 @@ impl MediaLeg {
             let mut st = self.state.lock();
             st.stop_source(PlayEnd::Stopped);
             st.finish_recording(RecordEnd::Stopped);
+            st.dtmf = DtmfOut::default();
             st.room
         };
         if let Some(engine) = self.engine.upgrade() {
@@ -983,6 +1268,7 @@ mod tests {
             silence: silence_ms.map(|ms| (SilenceDetector::new(-45.0), ms)),
             stop_on_digit: true,
             both_ways: false,
+            paused: false,
             done: Some(tx),
         });
         rx
@@ -1031,6 +1317,127 @@ mod tests {
         st.speak();
         st.on_digit('#');
         assert_eq!(rx.try_recv().unwrap(), (RecordEnd::Digit('#'), 160));
+    }
+
+    /// Runs a leg's send side until its digits are out: the RFC 4733 packets it sent, and the audio.
+    fn send_all(st: &mut LegState, rx: &mut oneshot::Receiver<()>) -> (Vec<EventPacket>, Vec<i16>) {
+        let (mut packets, mut audio) = (Vec::new(), Vec::new());
+        for _ in 0..500 {
+            if rx.try_recv().is_ok() {
+                return (packets, audio);
+            }
+            let mut pcm = st.speak();
+            match st.dtmf_step(&mut pcm) {
+                DtmfFrame::Event(p) => packets.push(p),
+                DtmfFrame::None => audio.extend_from_slice(&pcm),
+            }
+            st.timestamp = st.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        }
+        panic!("the digits were never all sent");
+    }
+
+    fn queue(st: &mut LegState, digits: &str) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        st.dtmf.queue.push_back(DtmfRequest {
+            digits: digits.chars().collect(),
+            done: Some(tx),
+        });
+        rx
+    }
+
+    #[test]
+    fn digits_go_out_as_rfc4733_events_that_a_receiver_reads_once_each() {
+        let mut st = leg();
+        st.telephone_event = Some(101);
+        let mut rx = queue(&mut st, "19*#AD0");
+        let (packets, _) = send_all(&mut st, &mut rx);
+        let mut receiver = EventReceiver::new();
+        let digits: String = packets
+            .iter()
+            .filter_map(|p| receiver.on_packet(p.timestamp, &p.event))
+            .collect();
+        assert_eq!(digits, "19*#AD0");
+        // 100 ms each: 4 updates and 3 end packets, the first with the marker.
+        assert_eq!(packets.len(), 7 * 7);
+        assert!(packets[0].marker && !packets[1].marker && packets[7].marker);
+        assert!(packets[6].event.end && packets[6].event.duration == 800);
+        // Digits start at the stream's timestamp, each later than the one before.
+        assert!(packets[7].timestamp > packets[0].timestamp);
+        assert!(st.dtmf.queue.is_empty() && st.dtmf.current.is_none());
+    }
+
+    #[test]
+    fn without_telephone_event_the_digits_are_tones_the_detector_hears() {
+        let mut st = leg();
+        st.telephone_event = None;
+        let mut rx = queue(&mut st, "5#0");
+        let (packets, audio) = send_all(&mut st, &mut rx);
+        assert!(packets.is_empty());
+        let mut det = DtmfDetector::new();
+        let mut digits = String::new();
+        for chunk in audio.chunks(FRAME_SAMPLES).chain([&SILENCE[..]; 10]) {
+            digits.extend(det.push(chunk));
+        }
+        assert_eq!(digits, "5#0");
+    }
+
+    #[test]
+    fn a_second_request_waits_for_the_first() {
+        let mut st = leg();
+        st.telephone_event = Some(101);
+        let mut first = queue(&mut st, "1");
+        let mut second = queue(&mut st, "2");
+        let (packets, _) = send_all(&mut st, &mut first);
+        assert!(second.try_recv().is_err(), "2 is not sent yet");
+        assert_eq!(packets.len(), 7);
+        let (packets, _) = send_all(&mut st, &mut second);
+        assert_eq!(packets.len(), 7);
+        assert_eq!(packets[0].event.event, 2);
+    }
+
+    #[test]
+    fn a_paused_recording_writes_nothing_and_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = leg();
+        let mut rx = recorder(&mut st, dir.path(), 60_000, None);
+        let mut loud = [0i16; FRAME_SAMPLES];
+        tone::sine(440.0, 8000, 0, &mut loud);
+        for tick in 0..30u16 {
+            if tick == 10 {
+                st.recorder.as_mut().unwrap().paused = true;
+            }
+            if tick == 20 {
+                st.recorder.as_mut().unwrap().paused = false;
+            }
+            audio(&mut st, tick, &loud);
+            st.hear();
+            st.speak();
+        }
+        st.finish_recording(RecordEnd::Stopped);
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            (RecordEnd::Stopped, 20 * FRAME_SAMPLES as u64),
+            "10 ticks before the pause and 10 after"
+        );
+    }
+
+    #[test]
+    fn a_member_held_in_its_room_hears_music_and_back_the_mix() {
+        let mut st = leg();
+        st.room = Some(1);
+        st.room_out = Some([7; FRAME_SAMPLES]);
+        assert_eq!(st.speak(), [7; FRAME_SAMPLES]);
+        st.hold_in_room(Some(vec![3i16; 50].into()));
+        st.room_out = Some([7; FRAME_SAMPLES]);
+        assert_eq!(st.speak(), [3; FRAME_SAMPLES], "music, not the mix");
+        st.hold_in_room(None);
+        st.room_out = Some([7; FRAME_SAMPLES]);
+        assert_eq!(st.speak(), [7; FRAME_SAMPLES]);
+        // Leaving the room while held stops the music too.
+        st.hold_in_room(Some(vec![3i16; 50].into()));
+        st.left_room(1);
+        assert_eq!(st.speak(), SILENCE);
+        assert!(!st.room_held);
     }
 
     #[test]

@@ -88,6 +88,19 @@ pub enum OriginateError {
     Sip(String),
 }
 
+/// How `Telephony::originate_with` places a call.
+#[derive(Clone, Debug, Default)]
+pub struct OriginateOptions {
+    /// How long the far end may ring; `None`: the configured `ring_timeout`.
+    pub ring_timeout: Option<Duration>,
+    /// Cancelled before the far end answers: the INVITE is cancelled (`OriginateError::Cancelled`).
+    pub stop: CancellationToken,
+    /// Ask the phone to answer by itself: the INVITE carries `Call-Info: <sip:KEFU>;answer-after=0`
+    /// and `Alert-Info: <http://localhost>;info=alert-autoanswer` (honored by Yealink, Polycom,
+    /// Grandstream, baresip and others when their auto-answer setting allows it).
+    pub auto_answer: bool,
+}
+
 /// kefu's registration with a carrier (outbound REGISTER), as last seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrunkRegistration {
@@ -407,7 +420,7 @@ impl Telephony {
     ) -> Result<Call, OriginateError> {
         let ring = self.engine.cfg.ring_timeout;
         self.engine
-            .originate(to, caller, call_uuid, ring, CancellationToken::new())
+            .originate(to, caller, call_uuid, ring, CancellationToken::new(), false)
             .await
     }
 
@@ -423,8 +436,34 @@ impl Telephony {
         stop: CancellationToken,
     ) -> Result<Call, OriginateError> {
         self.engine
-            .originate(to, caller, call_uuid, ring_timeout, stop)
+            .originate(to, caller, call_uuid, ring_timeout, stop, false)
             .await
+    }
+
+    /// Like [`Telephony::originate`] with options: ring timeout, stop, auto-answer.
+    pub async fn originate_with(
+        &self,
+        to: Destination,
+        caller: &str,
+        call_uuid: Option<Uuid>,
+        options: OriginateOptions,
+    ) -> Result<Call, OriginateError> {
+        let ring = options.ring_timeout.unwrap_or(self.engine.cfg.ring_timeout);
+        self.engine
+            .originate(
+                to,
+                caller,
+                call_uuid,
+                ring,
+                options.stop,
+                options.auto_answer,
+            )
+            .await
+    }
+
+    /// A live leg by its id.
+    pub fn call(&self, id: Uuid) -> Option<Call> {
+        self.engine.call(id)
     }
 
     /// Ends every leg and stops the engine.
@@ -607,6 +646,15 @@ enum Auth {
 impl Engine {
     pub(crate) fn media(&self) -> &Arc<MediaEngine> {
         &self.media
+    }
+
+    /// A live leg by its id.
+    pub(crate) fn call(&self, id: Uuid) -> Option<Call> {
+        self.legs
+            .lock()
+            .values()
+            .find(|leg| leg.info.leg_id == id)
+            .map(|leg| Call { leg: leg.clone() })
     }
 
     fn contact(&self) -> String {
@@ -1578,6 +1626,7 @@ impl Engine {
                 Some(partner.info.call_uuid),
                 self.cfg.ring_timeout,
                 CancellationToken::new(),
+                false,
             )
             .await
         {
@@ -1621,6 +1670,7 @@ impl Engine {
         call_uuid: Option<Uuid>,
         ring_timeout: std::time::Duration,
         stop: CancellationToken,
+        auto_answer: bool,
     ) -> Result<Call, OriginateError> {
         if stop.is_cancelled() {
             return Err(OriginateError::Cancelled);
@@ -1719,6 +1769,15 @@ impl Engine {
             offer: Some(offer.to_string().into_bytes()),
             contact: Uri::try_from(self.contact().as_str()).map_err(|e| fail(e.to_string()))?,
             credential,
+            headers: auto_answer.then(|| {
+                vec![
+                    header(
+                        "Call-Info",
+                        format!("<sip:{}>;answer-after=0", self.cfg.advertised_ip()),
+                    ),
+                    header("Alert-Info", "<http://localhost>;info=alert-autoanswer"),
+                ]
+            }),
             ..Default::default()
         };
         let (dialog, handle) = match self.dialogs.do_invite_async(opt, self.state_tx.clone()) {
