@@ -273,6 +273,24 @@ impl Acd {
         change: Change,
         now: DateTime<Utc>,
     ) -> Result<Vec<Effect>, Refused> {
+        // These go through the waiting calls (or all agents): applied to the agent alone they
+        // would leave a caller offered to an agent that no longer rings for it.
+        let action = match change {
+            Change::Offer { .. } => Some("offer"),
+            Change::Answered(_) => Some("answered"),
+            Change::Missed(_) => Some("missed"),
+            Change::Withdrawn(_) => Some("withdrawn"),
+            Change::Gone(_) => Some("gone"),
+            Change::Restarted => Some("restarted"),
+            _ => None,
+        };
+        if let Some(action) = action {
+            let a = self.agents.get(&id).ok_or(Refused::UnknownAgent)?;
+            return Err(Refused::NotAllowed {
+                state: a.state.name(),
+                action,
+            });
+        }
         let mut out = Vec::new();
         self.apply(id, change, now, &mut out)?;
         self.route_into(now, &mut out);

@@ -727,3 +727,39 @@ fn reconcile_offers_no_caller_it_removes() {
     assert_eq!(acd.waiters().count(), 1);
     assert_eq!(state_name(&acd, aid(2)), "wrap_up");
 }
+
+#[test]
+fn change_refuses_offer_outcomes_that_would_orphan_a_waiting_caller() {
+    // Regression: `Acd::change` applied any change to the agent alone; `Missed`, `Answered`,
+    // `Withdrawn`, `Gone`, `Restarted` (or an `Offer`) given to it left the caller's offered_to
+    // naming an agent that no longer rang for it: the caller was never offered again and never
+    // overflowed.
+    let mut acd = one_agent();
+    acd.insert_agent(agent(2, &[("q", 1)]));
+    login_ready(&mut acd, 2, t(5));
+    acd.enqueue(cid(1), "q", 0, t(10)).unwrap(); // → 1
+    let before = acd.agent(aid(1)).cloned();
+    for change in [
+        Change::Missed(cid(1)),
+        Change::Answered(cid(1)),
+        Change::Withdrawn(cid(1)),
+        Change::Gone(cid(1)),
+        Change::Restarted,
+        Change::Offer {
+            call: cid(9),
+            queue: "q".into(),
+            until: t(30),
+        },
+    ] {
+        let err = acd.change(aid(1), change.clone(), t(11)).unwrap_err();
+        assert_eq!(err.code(), "state_not_allowed", "{change:?}");
+    }
+    assert_eq!(acd.agent(aid(1)).cloned(), before);
+    assert_eq!(
+        acd.change(aid(9), Change::Missed(cid(1)), t(11)),
+        Err(Refused::UnknownAgent)
+    );
+    // Through its method the miss re-offers the caller.
+    let fx = acd.missed(cid(1), aid(1), t(25));
+    assert_eq!(offers(&fx), vec![(cid(1), vec![aid(2)])]);
+}
