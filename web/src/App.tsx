@@ -25,6 +25,8 @@ const CalendarsPage = lazy(() => import('./pages/AdminCalendars'));
 const IvrFlowsPage = lazy(() => import('./pages/IvrFlows'));
 const IvrDesignerPage = lazy(() => import('./pages/IvrDesigner'));
 const IvrPromptsPage = lazy(() => import('./pages/IvrPrompts'));
+const AgentDesktopPage = lazy(() => import('./pages/AgentDesktop'));
+const WallboardPage = lazy(() => import('./pages/Wallboard'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loadError, signedOut } = useAuth();
@@ -94,7 +96,15 @@ export function Root() {
                   </RequirePerm>
                 }
               />
-              <Route path="desktop" element={<ComingSoon titleKey="menu.desktop" />} />
+              <Route
+                path="desk"
+                element={
+                  <RequirePerm perm="agents.desk">
+                    <AgentDesktopPage />
+                  </RequirePerm>
+                }
+              />
+              <Route path="desktop" element={<Navigate to="/desk" replace />} />
               <Route
                 path="work-orders"
                 element={
@@ -152,7 +162,14 @@ export function Root() {
                   </RequirePerm>
                 }
               />
-              <Route path="wallboard" element={<ComingSoon titleKey="menu.wallboard" />} />
+              <Route
+                path="wallboard"
+                element={
+                  <RequirePerm perm="acd.reports">
+                    <WallboardPage />
+                  </RequirePerm>
+                }
+              />
               <Route path="admin" element={<Navigate to="/admin/users" replace />} />
               <Route
                 path="admin/users"
