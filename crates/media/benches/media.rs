@@ -6,7 +6,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use kefu_media::dtmf::DtmfDetector;
 use kefu_media::jitter::JitterBuffer;
-use kefu_media::mixer::mix_minus;
+use kefu_media::mixer::{HeardBy, mix, mix_minus};
 use kefu_media::tone::{dtmf_tone, sine};
 use kefu_media::{Codec, FRAME_SAMPLES, g711};
 
@@ -49,6 +49,16 @@ fn mixing(c: &mut Criterion) {
         c.bench_function(&format!("mix_minus {parties} parties"), |bench| {
             bench.iter(|| {
                 mix_minus(black_box(&inputs), &mut outputs);
+                black_box(&outputs);
+            })
+        });
+        // A supervised call: the last party whispers to the second, the one before listens.
+        let mut heard_by = vec![HeardBy::Everyone; parties];
+        heard_by[parties - 1] = HeardBy::Only(1);
+        heard_by[parties - 2] = HeardBy::Nobody;
+        c.bench_function(&format!("mix {parties} parties, whisper"), |bench| {
+            bench.iter(|| {
+                mix(black_box(&frames), black_box(&heard_by), &mut outputs);
                 black_box(&outputs);
             })
         });

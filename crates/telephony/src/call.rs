@@ -564,7 +564,9 @@ impl Call {
     /// telephone-events on the payload type agreed in SDP (each key 100 ms, 60 ms apart), or, when
     /// the far end agreed none, the keys' tones in the audio. Only `0`-`9`, `*`, `#` and `A`-`D`
     /// are keys: anything else is refused (`Invalid`) before any key is sent. Keys sent while the
-    /// leg is in a room replace its audio for their duration. Several calls queue up in order.
+    /// leg is in a room replace its audio for their duration. Several calls queue up in order. While
+    /// the peer holds the call nothing is sent, and the keys are lost (the call still returns once
+    /// their time has passed).
     pub async fn send_dtmf(&self, digits: &str) -> Result<(), CallError> {
         if let Some(bad) = digits
             .chars()
