@@ -20,6 +20,8 @@ export interface Pop {
   at: number;
   /** The call has ended (the pop stays for the service record). */
   ended?: boolean;
+  /** The caller was unknown; the agent found the customer. */
+  matchedByHand?: boolean;
 }
 
 /** A customer search box (number, phone, name or address), as the work-order form has. */
@@ -104,6 +106,7 @@ export function ScreenPop({
           </Typography.Text>
           {pop.callback ? <Tag color="gold" data-testid="pop-callback">{t('desk.pop.callback')}</Tag> : null}
           {pop.ended ? <Tag data-testid="pop-ended">{t('desk.pop.ended')}</Tag> : null}
+          {pop.matchedByHand ? <Tag color="orange" data-testid="pop-matched-by-hand">{t('desk.pop.matchedByHand')}</Tag> : null}
         </Space>
       }
       extra={<Button type="text" size="small" icon={<CloseOutlined />} onClick={onDismiss} aria-label={t('desk.pop.dismiss')} data-testid="pop-dismiss" />}

@@ -1,6 +1,6 @@
 // The softphone bar at the top of the agent desktop: the agent's state and time in it, sign in/out,
 // ready / not ready with a reason, and the controls of the current call (enabled by its state).
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { App, Badge, Button, Card, Checkbox, Divider, Form, Input, Modal, Popover, Radio, Select, Space, Tag, Tooltip, Typography } from 'antd';
 import {
   AudioMutedOutlined,
@@ -73,6 +73,12 @@ export function SoftphoneBar({
   const busyWithCall = state === 'reserved' || state === 'on_call' || state === 'wrap_up';
   const call = currentCall(calls);
   const cs = call?.state;
+
+  // The picker follows the reason the agent is in (or will be in).
+  const current = st.pending || (state === 'not_ready' ? st.reason : null);
+  useEffect(() => {
+    if (current && !NOT_CHOOSABLE.has(current)) setReason(current);
+  }, [current]);
 
   const choosable = useMemo(() => {
     const list = reasons.filter((r) => r.choosable !== false && !NOT_CHOOSABLE.has(r.code));
@@ -465,18 +471,20 @@ function LoginDialog({
         <Form form={form} layout="vertical" initialValues={{ kind: extension ? 'own' : 'extension', ready: true }}>
           <Form.Item name="kind" label={t('desk.loginPhone')}>
             <Radio.Group data-testid="login-phone-kind">
-              <Radio value="own" disabled={!extension} data-testid="login-phone-own">
-                {t('desk.phone.own')}
-                {extension ? ` (${extension})` : ''}
+              <Radio value="own" disabled={!extension}>
+                <span data-testid="login-phone-own">
+                  {t('desk.phone.own')}
+                  {extension ? ` (${extension})` : ''}
+                </span>
               </Radio>
-              <Radio value="extension" data-testid="login-phone-extension">
-                {t('desk.phone.extension')}
+              <Radio value="extension">
+                <span data-testid="login-phone-extension">{t('desk.phone.extension')}</span>
               </Radio>
-              <Radio value="site" data-testid="login-phone-site">
-                {t('desk.phone.site')}
+              <Radio value="site">
+                <span data-testid="login-phone-site">{t('desk.phone.site')}</span>
               </Radio>
-              <Radio value="external" data-testid="login-phone-external">
-                {t('desk.phone.external')}
+              <Radio value="external">
+                <span data-testid="login-phone-external">{t('desk.phone.external')}</span>
               </Radio>
             </Radio.Group>
           </Form.Item>
@@ -493,7 +501,9 @@ function LoginDialog({
             </Form.Item>
           ) : null}
           <Form.Item name="ready" valuePropName="checked">
-            <Checkbox data-testid="login-ready">{t('desk.loginReady')}</Checkbox>
+            <Checkbox>
+              <span data-testid="login-ready">{t('desk.loginReady')}</span>
+            </Checkbox>
           </Form.Item>
         </Form>
       </div>

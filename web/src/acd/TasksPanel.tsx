@@ -144,8 +144,8 @@ export function TasksPanel({
                 data-task-id={task.id}
                 data-done={task.done ? 'true' : 'false'}
                 actions={[
-                  <Checkbox key="done" checked={task.done} onChange={(e) => void complete(task, e.target.checked)} data-testid="task-done">
-                    {t('desk.task.done')}
+                  <Checkbox key="done" checked={task.done} onChange={(e) => void complete(task, e.target.checked)}>
+                    <span data-testid="task-done">{t('desk.task.done')}</span>
                   </Checkbox>,
                 ]}
               >
@@ -287,7 +287,9 @@ function TaskDialog({
           </Form.Item>
           {customer ? (
             <Form.Item name="forCustomer" valuePropName="checked">
-              <Checkbox data-testid="task-for-customer">{t('desk.task.forCustomer', { name: customer.name })}</Checkbox>
+              <Checkbox>
+                <span data-testid="task-for-customer">{t('desk.task.forCustomer', { name: customer.name })}</span>
+              </Checkbox>
             </Form.Item>
           ) : null}
         </Form>

@@ -166,11 +166,11 @@ export function TransferDialog({
           {purpose === 'transfer' ? (
             <Form.Item name="mode" label={t('desk.transfer.mode')}>
               <Radio.Group data-testid="transfer-mode" optionType="button">
-                <Radio.Button value="blind" data-testid="transfer-mode-blind">
-                  {t('desk.transfer.blind')}
+                <Radio.Button value="blind">
+                  <span data-testid="transfer-mode-blind">{t('desk.transfer.blind')}</span>
                 </Radio.Button>
-                <Radio.Button value="consult" data-testid="transfer-mode-consult">
-                  {t('desk.transfer.consult')}
+                <Radio.Button value="consult">
+                  <span data-testid="transfer-mode-consult">{t('desk.transfer.consult')}</span>
                 </Radio.Button>
               </Radio.Group>
             </Form.Item>
@@ -178,8 +178,8 @@ export function TransferDialog({
           <Form.Item name="kind" label={t('desk.transfer.kind')}>
             <Radio.Group data-testid="transfer-kind">
               {TARGET_KINDS.map((k) => (
-                <Radio value={k} key={k} data-testid={`transfer-kind-${k}`}>
-                  {t(`desk.target.${k}` as MessageKey)}
+                <Radio value={k} key={k}>
+                  <span data-testid={`transfer-kind-${k}`}>{t(`desk.target.${k}` as MessageKey)}</span>
                 </Radio>
               ))}
             </Radio.Group>

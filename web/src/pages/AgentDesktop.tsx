@@ -52,6 +52,8 @@ export default function AgentDesktopPage() {
         break;
       }
       case 'ended':
+      case 'transferred':
+        // The agent is out of the call (hung up, or transferred it away).
         setPop((p) => (p && p.call_id === m.call_id ? { ...p, ended: true } : p));
         break;
       case 'missed':
@@ -139,7 +141,15 @@ export default function AgentDesktopPage() {
                 key={customerId}
                 customerId={customerId}
                 version={version}
-                onLoaded={setCustomer}
+                onLoaded={(c) => {
+                  setCustomer(c);
+                  // An unknown caller's customer found by hand: the pop shows them too.
+                  setPop((p) =>
+                    p && !(p.customer && (p.customer.id || p.customer.name))
+                      ? { ...p, customer: { id: c.id, no: c.customer_no, name: c.name, phones: c.phones, address: c.address }, matchedByHand: true }
+                      : p,
+                  );
+                }}
                 onClear={() => {
                   setCustomerId(null);
                   setCustomer(null);

@@ -153,7 +153,13 @@ export default function WallboardPage() {
             const v = pct(q.service_level);
             return { value: v ?? 0, itemStyle: { color: slColor(v) } };
           }),
-          markLine: { silent: true, symbol: 'none', data: [{ yAxis: 80 }], lineStyle: { type: 'dashed', color: '#52c41a' } },
+          markLine: {
+            silent: true,
+            symbol: 'none',
+            data: [{ yAxis: 80 }],
+            label: { position: 'insideEndTop', formatter: '80%' },
+            lineStyle: { type: 'dashed', color: '#52c41a' },
+          },
         },
       ],
     }),
@@ -306,7 +312,7 @@ export default function WallboardPage() {
           pagination={false}
           dataSource={agents}
           data-testid="wb-agents"
-          scroll={{ x: 900 }}
+          scroll={{ x: 1100 }}
           onRow={(a) =>
             ({
               'data-testid': 'wb-agent-row',
@@ -364,7 +370,7 @@ export default function WallboardPage() {
                   {
                     title: t('common.actions'),
                     key: 'actions',
-                    width: 440,
+                    width: 560,
                     render: (_: unknown, a: WallboardAgent) => {
                       const locked = holdsCall(a.state);
                       const onCall = a.state === 'on_call' && !!a.call_id;
