@@ -158,7 +158,12 @@ export function useCti(opts: CtiOptions = {}): CtiValue {
 
   const applyState = useCallback((s: AgentState) => {
     if (!s || typeof s !== 'object' || !('state' in s)) return;
-    setAgent((a) => (a ? { ...a, state: { ...a.state, ...s } } : a));
+    setAgent((a) => {
+      if (!a) return a;
+      // A state without `since` that differs from ours started now (the clock must not keep the old one).
+      const started = s.state !== a.state?.state && !s.since ? { since: new Date().toISOString() } : {};
+      return { ...a, state: { ...a.state, ...s, ...started } };
+    });
   }, []);
   const applyCall = useCallback((c: AgentCall) => {
     if (!c || typeof c !== 'object' || !c.id || !('state' in c)) return;
