@@ -312,7 +312,7 @@ export default function WallboardPage() {
           pagination={false}
           dataSource={agents}
           data-testid="wb-agents"
-          scroll={{ x: 1100 }}
+          scroll={{ x: 1300 }}
           onRow={(a) =>
             ({
               'data-testid': 'wb-agent-row',
@@ -324,8 +324,9 @@ export default function WallboardPage() {
             {
               title: t('wb.agent'),
               key: 'name',
+              width: 180,
               render: (_: unknown, a) => (
-                <Space size={4}>
+                <Space size={4} style={{ whiteSpace: 'nowrap' }}>
                   <span data-testid="wb-agent-name">{agentName(a)}</span>
                   {a.extension ? <Typography.Text type="secondary">{a.extension}</Typography.Text> : null}
                 </Space>
