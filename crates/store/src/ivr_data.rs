@@ -44,6 +44,17 @@ mod ent {
             pub active: bool,
             pub created_at: DateTimeUtc,
             pub updated_at: DateTimeUtc,
+            // ACD records (store helper): the queue's ACD settings.
+            pub strategy: String,
+            pub skill: Option<String>,
+            pub min_level: i32,
+            pub max_len: i32,
+            pub overflow: Json,
+            pub announce_secs: i32,
+            pub ring_secs: i32,
+            pub wrap_up_secs: i32,
+            pub service_level_secs: i32,
+            pub calendar: Option<String>,
         }
 
         #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -163,8 +174,27 @@ pub struct Queue {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    // ACD records (store helper): the ACD settings (`docs/acd.md`, "Queue settings").
+    /// One of [`crate::QUEUE_STRATEGIES`].
+    pub strategy: String,
+    /// `None`: the queue's key.
+    pub skill: Option<String>,
+    pub min_level: u8,
+    /// 0: unlimited.
+    pub max_len: u32,
+    /// `{"action":"queue","queue":"<key>"}`, `{"action":"voicemail"}`, `{"action":"callback"}` or
+    /// `{"action":"hangup"}`.
+    pub overflow: Value,
+    /// 0: never.
+    pub announce_secs: u32,
+    pub ring_secs: u32,
+    pub wrap_up_secs: u32,
+    pub service_level_secs: u32,
+    /// A calendar code: closed outside its working time.
+    pub calendar: Option<String>,
 }
 
+/// A new queue; its ACD settings are given to [`Store::create_queue_with`] (defaults otherwise).
 #[derive(Debug, Clone)]
 pub struct NewQueue {
     pub key: String,
@@ -180,6 +210,17 @@ pub struct QueueChanges {
     pub members: Option<Vec<String>>,
     pub max_wait_secs: Option<i32>,
     pub active: Option<bool>,
+    // ACD records (store helper): `Some(None)` clears `skill` / `calendar`.
+    pub strategy: Option<String>,
+    pub skill: Option<Option<String>>,
+    pub min_level: Option<u8>,
+    pub max_len: Option<u32>,
+    pub overflow: Option<Value>,
+    pub announce_secs: Option<u32>,
+    pub ring_secs: Option<u32>,
+    pub wrap_up_secs: Option<u32>,
+    pub service_level_secs: Option<u32>,
+    pub calendar: Option<Option<String>>,
 }
 
 /// A document callers can ask for; the PDF's bytes are read with [`Store::document_file`].
@@ -313,6 +354,17 @@ fn queue_from(m: queue::Model) -> Queue {
         active: m.active,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        // ACD records (store helper)
+        strategy: m.strategy,
+        skill: m.skill,
+        min_level: u8::try_from(m.min_level).unwrap_or(1),
+        max_len: u32::try_from(m.max_len).unwrap_or(0),
+        overflow: m.overflow,
+        announce_secs: u32::try_from(m.announce_secs).unwrap_or(0),
+        ring_secs: u32::try_from(m.ring_secs).unwrap_or(15),
+        wrap_up_secs: u32::try_from(m.wrap_up_secs).unwrap_or(0),
+        service_level_secs: u32::try_from(m.service_level_secs).unwrap_or(20),
+        calendar: m.calendar,
     }
 }
 
@@ -977,12 +1029,44 @@ impl Store {
         Ok(())
     }
 
+    /// A queue with the default ACD settings.
     pub async fn create_queue(&self, actor: &Actor, new: NewQueue) -> Result<Queue> {
+        self.create_queue_with(actor, new, crate::QueueSettings::default())
+            .await
+    }
+
+    /// A queue with its ACD settings (each `None` takes the default).
+    pub async fn create_queue_with(
+        &self,
+        actor: &Actor,
+        new: NewQueue,
+        settings: crate::QueueSettings,
+    ) -> Result<Queue> {
         let mut errors = FieldErrors::new();
         check_key(&new.key, &mut errors);
         check_text("name", &new.name, 40, &mut errors);
         check_wait(new.max_wait_secs, &mut errors);
         self.check_members(&new.members, &mut errors).await?;
+        // ACD records (store helper): the settings' checks (acd.rs).
+        let s = settings.resolve();
+        let overflow = self
+            .check_queue_settings(
+                &new.key,
+                &crate::acd::QueueSettingsCheck {
+                    strategy: Some(&s.strategy),
+                    skill: s.skill.as_deref(),
+                    min_level: Some(s.min_level),
+                    max_len: Some(s.max_len),
+                    overflow: Some(&s.overflow),
+                    announce_secs: Some(s.announce_secs),
+                    ring_secs: Some(s.ring_secs),
+                    wrap_up_secs: Some(s.wrap_up_secs),
+                    service_level_secs: Some(s.service_level_secs),
+                    calendar: s.calendar.as_deref(),
+                },
+                &mut errors,
+            )
+            .await?;
         errors.into_result().map_err(StoreError::Invalid)?;
         let now = Utc::now();
         let tx = self.db.begin().await?;
@@ -995,6 +1079,17 @@ impl Store {
             active: Set(new.active),
             created_at: Set(now),
             updated_at: Set(now),
+            // ACD records (store helper)
+            strategy: Set(s.strategy),
+            skill: Set(s.skill),
+            min_level: Set(i32::from(s.min_level)),
+            max_len: Set(i32::try_from(s.max_len).unwrap_or(i32::MAX)),
+            overflow: Set(overflow.unwrap_or(s.overflow)),
+            announce_secs: Set(i32::try_from(s.announce_secs).unwrap_or(i32::MAX)),
+            ring_secs: Set(i32::try_from(s.ring_secs).unwrap_or(i32::MAX)),
+            wrap_up_secs: Set(i32::try_from(s.wrap_up_secs).unwrap_or(i32::MAX)),
+            service_level_secs: Set(i32::try_from(s.service_level_secs).unwrap_or(i32::MAX)),
+            calendar: Set(s.calendar),
         }
         .insert(&tx)
         .await
@@ -1031,6 +1126,27 @@ impl Store {
         if let Some(m) = &ch.members {
             self.check_members(m, &mut errors).await?;
         }
+        // ACD records (store helper): the settings' checks (acd.rs).
+        let skill = ch.skill.clone().map(|s| s.filter(|s| !s.is_empty()));
+        let calendar = ch.calendar.clone().map(|c| c.filter(|c| !c.is_empty()));
+        let overflow = self
+            .check_queue_settings(
+                &before.key,
+                &crate::acd::QueueSettingsCheck {
+                    strategy: ch.strategy.as_deref(),
+                    skill: skill.as_ref().and_then(|s| s.as_deref()),
+                    min_level: ch.min_level,
+                    max_len: ch.max_len,
+                    overflow: ch.overflow.as_ref(),
+                    announce_secs: ch.announce_secs,
+                    ring_secs: ch.ring_secs,
+                    wrap_up_secs: ch.wrap_up_secs,
+                    service_level_secs: ch.service_level_secs,
+                    calendar: calendar.as_ref().and_then(|c| c.as_deref()),
+                },
+                &mut errors,
+            )
+            .await?;
         errors.into_result().map_err(StoreError::Invalid)?;
         let tx = self.db.begin().await?;
         let mut am = queue::ActiveModel {
@@ -1049,6 +1165,38 @@ impl Store {
         }
         if let Some(a) = ch.active {
             am.active = Set(a);
+        }
+        // ACD records (store helper)
+        let secs = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        if let Some(v) = ch.strategy {
+            am.strategy = Set(v);
+        }
+        if let Some(v) = skill {
+            am.skill = Set(v);
+        }
+        if let Some(v) = ch.min_level {
+            am.min_level = Set(i32::from(v));
+        }
+        if let Some(v) = ch.max_len {
+            am.max_len = Set(secs(v));
+        }
+        if let Some(v) = overflow {
+            am.overflow = Set(v);
+        }
+        if let Some(v) = ch.announce_secs {
+            am.announce_secs = Set(secs(v));
+        }
+        if let Some(v) = ch.ring_secs {
+            am.ring_secs = Set(secs(v));
+        }
+        if let Some(v) = ch.wrap_up_secs {
+            am.wrap_up_secs = Set(secs(v));
+        }
+        if let Some(v) = ch.service_level_secs {
+            am.service_level_secs = Set(secs(v));
+        }
+        if let Some(v) = calendar {
+            am.calendar = Set(v);
         }
         let after = queue_from(am.update(&tx).await?);
         audit::record(

@@ -7,6 +7,8 @@
 //! - Backend differences (connection options, search SQL) live in `connect` and [`Backend`]; nothing else
 //!   branches on the database.
 
+// ACD records (store helper)
+mod acd;
 mod attachments;
 mod audit;
 pub mod bench_support;
@@ -29,6 +31,14 @@ pub use sea_orm::DbErr;
 use sea_orm::{Condition, ConnectOptions, Database, DatabaseConnection, SqlErr};
 use sea_orm_migration::MigratorTrait;
 
+// ACD records (store helper)
+pub use acd::{
+    AGENT_STATES, AgentChanges, AgentProfile, AgentStateLogRow, AgentStatus, AgentTask,
+    DEFAULT_MAX_MISSED, NewAgent, NewQueueCall, NewRecording, NewTask, NewWebhook,
+    OVERFLOW_ACTIONS, QUEUE_CALL_OUTCOMES, QUEUE_STRATEGIES, QueueCallRow, QueueSettings,
+    Recording, RecordingQuery, TASK_KINDS, TaskChanges, Webhook, WebhookChanges, WebhookDelivery,
+    check_webhook_url,
+};
 pub use attachments::{AttachmentMeta, NewAttachment};
 pub use audit::{AuditEntry, AuditQuery};
 pub use customers::{

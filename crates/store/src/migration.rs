@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(Telephony),
             Box::new(WorkOrders),
             Box::new(Ivr),
+            Box::new(Acd),
         ]
     }
 }
@@ -1079,6 +1080,271 @@ impl MigrationTrait for Ivr {
             "ivr_flows",
         ] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The ACD (issue 6): agent profiles with their persisted live state and its log, queue settings,
+/// the calls that went through queues, call recordings, agents' tasks and webhooks.
+struct Acd;
+
+impl MigrationName for Acd {
+    fn name(&self) -> &str {
+        "m20261128_000006_acd"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Acd {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One profile per user. `skills` is `{"general": 5}` (levels 1-10); the state columns are
+        // the agent's live state as the ACD last persisted it (reloaded at start).
+        m.create_table(
+            Table::create()
+                .table("agents")
+                .col(pk_uuid("id"))
+                .col(uuid_uniq("user_id"))
+                .col(string_null("extension"))
+                .col(json_binary("skills"))
+                .col(integer_null("wrap_up_secs"))
+                .col(integer("max_missed").default(2))
+                .col(boolean("auto_answer").default(false))
+                .col(boolean("enabled").default(true))
+                .col(string("state").default("logged_out"))
+                .col(string_null("reason"))
+                .col(uuid_null("call_id"))
+                .col(string_null("queue"))
+                .col(timestamp_with_time_zone("since"))
+                .col(timestamp_with_time_zone_null("until"))
+                .col(string_null("pending"))
+                .col(string_null("phone"))
+                .col(json_binary("login_queues"))
+                .col(integer("missed_in_row").default(0))
+                .col(timestamp_with_time_zone_null("idle_since"))
+                .col(integer("calls_handled").default(0))
+                .col(big_integer("talk_secs").default(0))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("agents", "user_id", "users"))
+                .to_owned(),
+        )
+        .await?;
+        // Every state an agent was in, from `started_at` until `ended_at` (NULL: the current one).
+        m.create_table(
+            Table::create()
+                .table("agent_state_log")
+                .col(pk_uuid("id"))
+                .col(uuid("agent_id"))
+                .col(string("state"))
+                .col(string_null("reason"))
+                .col(uuid_null("call_id"))
+                .col(string_null("queue"))
+                .col(timestamp_with_time_zone("started_at"))
+                .col(timestamp_with_time_zone_null("ended_at"))
+                .foreign_key(&mut fk("agent_state_log", "agent_id", "agents"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ix_agent_state_log_agent",
+                "agent_state_log",
+                &["agent_id", "started_at"],
+            )
+            .to_owned(),
+        )
+        .await?;
+        // Queue settings (SQLite adds one column per statement).
+        for col in [
+            string("strategy").default("longest_idle").to_owned(),
+            string_null("skill"),
+            integer("min_level").default(1).to_owned(),
+            integer("max_len").default(0).to_owned(),
+            json_binary("overflow")
+                .default(r#"{"action":"voicemail"}"#)
+                .to_owned(),
+            integer("announce_secs").default(30).to_owned(),
+            integer("ring_secs").default(15).to_owned(),
+            integer("wrap_up_secs").default(10).to_owned(),
+            integer("service_level_secs").default(20).to_owned(),
+            string_null("calendar"),
+        ] {
+            let mut col = col;
+            m.alter_table(
+                Table::alter()
+                    .table("queues")
+                    .add_column(&mut col)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        // One row per caller who entered a queue; `outcome` waiting → answered | abandoned |
+        // overflowed | callback | closed. System data (no audit), written at call rate.
+        m.create_table(
+            Table::create()
+                .table("queue_calls")
+                .col(pk_uuid("id"))
+                .col(uuid("call_id"))
+                .col(string("queue"))
+                .col(integer("priority"))
+                .col(string("caller"))
+                .col(uuid_null("customer_id"))
+                .col(json_binary("ivr_path"))
+                .col(timestamp_with_time_zone("entered_at"))
+                .col(timestamp_with_time_zone_null("answered_at"))
+                .col(timestamp_with_time_zone_null("ended_at"))
+                .col(uuid_null("agent_id"))
+                .col(string("outcome"))
+                .col(string_null("overflow_to"))
+                .col(big_integer("talk_ms").default(0))
+                .col(big_integer("wrap_ms").default(0))
+                .to_owned(),
+        )
+        .await?;
+        for (name, cols) in [
+            ("ix_queue_calls_queue", &["queue", "entered_at"][..]),
+            ("ix_queue_calls_entered", &["entered_at"][..]),
+            ("ix_queue_calls_outcome", &["outcome"][..]),
+            ("ix_queue_calls_customer", &["customer_id"][..]),
+            ("ix_queue_calls_call", &["call_id"][..]),
+        ] {
+            m.create_index(index(name, "queue_calls", cols)).await?;
+        }
+        // Recordings of agents' calls: `path` is relative to the recordings directory.
+        m.create_table(
+            Table::create()
+                .table("call_recordings")
+                .col(pk_uuid("id"))
+                .col(uuid("call_id"))
+                .col(uuid_null("queue_call_id"))
+                .col(uuid_null("agent_id"))
+                .col(uuid_null("customer_id"))
+                .col(string("caller"))
+                .col(string("path"))
+                .col(timestamp_with_time_zone("started_at"))
+                .col(timestamp_with_time_zone_null("ended_at"))
+                .col(big_integer("bytes").default(0))
+                .to_owned(),
+        )
+        .await?;
+        for (name, cols) in [
+            (
+                "ix_call_recordings_customer",
+                &["customer_id", "started_at"][..],
+            ),
+            ("ix_call_recordings_agent", &["agent_id", "started_at"][..]),
+            ("ix_call_recordings_started", &["started_at"][..]),
+            ("ix_call_recordings_call", &["call_id"][..]),
+        ] {
+            m.create_index(index(name, "call_recordings", cols)).await?;
+        }
+        // An agent's own schedule: callbacks and follow-ups; `reminded_at` once its reminder went out.
+        m.create_table(
+            Table::create()
+                .table("agent_tasks")
+                .col(pk_uuid("id"))
+                .col(uuid("user_id"))
+                .col(string("kind"))
+                .col(uuid_null("customer_id"))
+                .col(string_null("phone"))
+                .col(uuid_null("work_order_id"))
+                .col(text("note"))
+                .col(timestamp_with_time_zone("due_at"))
+                .col(timestamp_with_time_zone_null("remind_at"))
+                .col(timestamp_with_time_zone_null("reminded_at"))
+                .col(timestamp_with_time_zone_null("done_at"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("agent_tasks", "user_id", "users"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_agent_tasks_user",
+            "agent_tasks",
+            &["user_id", "done_at", "due_at"],
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_agent_tasks_remind",
+            "agent_tasks",
+            &["reminded_at", "remind_at"],
+        ))
+        .await?;
+        // Integrations' endpoints: `events` a JSON list of event types (empty: all).
+        m.create_table(
+            Table::create()
+                .table("webhooks")
+                .col(pk_uuid("id"))
+                .col(string("url"))
+                .col(json_binary("events"))
+                .col(string("secret"))
+                .col(boolean("active"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        // The delivery outbox: due when not delivered and `next_at` has come (NULL: given up).
+        m.create_table(
+            Table::create()
+                .table("webhook_deliveries")
+                .col(pk_uuid("id"))
+                .col(uuid("webhook_id"))
+                .col(string("event_type"))
+                .col(json_binary("body"))
+                .col(integer("attempts").default(0))
+                .col(timestamp_with_time_zone_null("next_at"))
+                .col(timestamp_with_time_zone_null("delivered_at"))
+                .col(text_null("last_error"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk("webhook_deliveries", "webhook_id", "webhooks"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_webhook_deliveries_due",
+            "webhook_deliveries",
+            &["delivered_at", "next_at"],
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_webhook_deliveries_webhook",
+            "webhook_deliveries",
+            &["webhook_id"],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "webhook_deliveries",
+            "webhooks",
+            "agent_tasks",
+            "call_recordings",
+            "queue_calls",
+            "agent_state_log",
+            "agents",
+        ] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
+        }
+        for c in [
+            "strategy",
+            "skill",
+            "min_level",
+            "max_len",
+            "overflow",
+            "announce_secs",
+            "ring_secs",
+            "wrap_up_secs",
+            "service_level_secs",
+            "calendar",
+        ] {
+            m.alter_table(Table::alter().table("queues").drop_column(c).to_owned())
                 .await?;
         }
         Ok(())
