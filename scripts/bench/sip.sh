@@ -24,6 +24,8 @@
 #            -d 9 s), then after they ended; (busy - idle) / MEM_CALLS.
 # (e) ivr:   the IVR bill query under load, with a publish during the run (scripts/bench/ivr.sh; not
 #            in the default set: `scripts/bench/sip.sh ivr`).
+# (f) acd:   agents on the CTI WebSocket while callers come through the IVR into a queue
+#            (scripts/bench/acd.sh; not in the default set: `scripts/bench/sip.sh acd`).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -299,6 +301,8 @@ run_mem() {
 
 # shellcheck source=scripts/bench/ivr.sh
 . "$ROOT/scripts/bench/ivr.sh"
+# shellcheck source=scripts/bench/acd.sh
+. "$ROOT/scripts/bench/acd.sh"
 
 start_kefu
 warmup
