@@ -31,6 +31,12 @@ async function until(f, { timeoutMs, everyMs = 250, what }) {
   }
 }
 
+/** Waits until the Ant Design modal holding `testId` is open and its opening animation is over. */
+async function modalOpened(page, testId) {
+  await page.locator('.ant-modal', { has: page.getByTestId(testId) }).waitFor();
+  await page.waitForFunction(() => !document.querySelector('.ant-zoom-appear, .ant-zoom-enter, .ant-fade-appear, .ant-fade-enter'));
+}
+
 /** A called number routed to `queue`: 6 random digits (another one when taken). */
 async function routeToQueue(context, queue) {
   for (let i = 0; i < 5; i++) {
@@ -112,13 +118,20 @@ test('an agent goes ready, takes a SIPp call with the customer popped, transfers
       await page.getByTestId('softphone-bar').waitFor();
       await page.locator('[data-testid="agent-state"][data-state="logged_out"]').waitFor();
       await page.getByTestId('agent-login').click();
-      await page.getByTestId('login-dialog').waitFor();
+      await modalOpened(page, 'login-dialog');
+      // The agent's own phone (8001).
+      await page.getByTestId('login-phone-own').click();
+      const own = page.locator('.ant-radio-wrapper', { has: page.getByTestId('login-phone-own') }).locator('input[type="radio"]');
+      assert.ok(await own.isChecked(), 'the own phone (8001) is picked');
       const ready = page.locator('.ant-checkbox-wrapper', { has: page.getByTestId('login-ready') }).locator('input[type="checkbox"]');
       if (!(await ready.isChecked())) await page.getByTestId('login-ready').click();
       assert.ok(await ready.isChecked(), 'ready ticked');
       const loggedIn = page.waitForResponse((r) => r.url().endsWith('/api/v1/agents/me/login') && r.request().method() === 'POST');
       await page.getByTestId('login-submit').click();
-      const loginRes = await loggedIn;
+      const loginRes = await loggedIn.catch(async (e) => {
+        const shown = await page.locator('[data-testid="login-dialog"] .ant-form-item-explain-error, [data-testid="login-error"]').allTextContents();
+        throw new Error(`no POST /agents/me/login after the submit (the dialog shows: ${JSON.stringify(shown)}): ${e.message}`);
+      });
       assert.ok(loginRes.ok(), `POST /agents/me/login: ${loginRes.status()} ${await loginRes.text()}`);
       await page.locator('[data-testid="agent-state"][data-state="ready"]').waitFor();
       await page.getByTestId('login-dialog').waitFor({ state: 'hidden' });
@@ -129,7 +142,8 @@ test('an agent goes ready, takes a SIPp call with the customer popped, transfers
       caller = await startSippCaller({ sip, number, caller: customer.primary_phone, talkMs: 45_000 });
       const pop = page.getByTestId('screen-pop');
       await pop.waitFor({ timeout: 20_000 });
-      assert.equal((await page.getByTestId('pop-caller').textContent()).trim(), customer.primary_phone);
+      const popCaller = (await page.getByTestId('pop-caller').textContent()) ?? '';
+      assert.ok(popCaller.includes(customer.primary_phone), `the pop shows the caller ${customer.primary_phone}: ${popCaller}`);
       await page.getByTestId('pop-customer-name').filter({ hasText: customer.name }).waitFor();
       assert.equal(await pop.getAttribute('data-known'), 'true');
       const callId = await pop.getAttribute('data-call-id');
@@ -141,7 +155,7 @@ test('an agent goes ready, takes a SIPp call with the customer popped, transfers
 
       // Blind transfer to the site: its phone rings and answers; the agent is out of the call.
       await page.getByTestId('call-transfer').click();
-      await page.getByTestId('transfer-dialog').waitFor();
+      await modalOpened(page, 'transfer-dialog');
       await page.getByTestId('transfer-mode-blind').click();
       await page.getByTestId('transfer-kind-site').click();
       await page.getByTestId('transfer-target').click();
@@ -158,7 +172,11 @@ test('an agent goes ready, takes a SIPp call with the customer popped, transfers
       await page.getByTestId('pop-ended').waitFor();
       await sitePhone.waitEvent('CALL_ESTABLISHED', 20_000);
       await agentPhone.waitEvent('CALL_CLOSED', 20_000);
-      assert.equal(caller.child.exitCode, null, 'the caller is still on the line, now with the site');
+      assert.equal(
+        caller.child.exitCode,
+        null,
+        'the caller is still on the line, now with the site (SIPp has ended: kefu hung up on the caller during the blind transfer)',
+      );
 
       // The site hangs up: kefu ends the caller's leg (SIPp gets its BYE).
       await sitePhone.hangup();
@@ -178,6 +196,26 @@ test('an agent goes ready, takes a SIPp call with the customer popped, transfers
       assert.equal(leg('8001').disposition, 'answered', JSON.stringify(leg('8001')));
       assert.equal(leg('8101').disposition, 'answered', JSON.stringify(leg('8101')));
       assert.ok(cdrs.items.every((c) => c.call_uuid === callId), JSON.stringify(cdrs));
+
+      // The state log (docs/acd.md: every state change appends a row): ready, then reserved → on_call →
+      // wrap_up for this call.
+      let log = null;
+      const forCall = () => (log?.log ?? []).filter((r) => r.call_id === callId).map((r) => r.state);
+      const before = () => {
+        const rows = log?.log ?? [];
+        const i = rows.findIndex((r) => r.call_id === callId);
+        return i > 0 ? rows[i - 1].state : null;
+      };
+      await until(
+        async () => {
+          log = await apiGet(admin, `/agents/${agentId}/state-log`);
+          return forCall().includes('wrap_up');
+        },
+        { timeoutMs: 5_000, what: () => `the state log has the wrap-up of ${callId}: ${JSON.stringify(log)}` },
+      ).catch(() => undefined);
+      const recent = () => JSON.stringify((log?.log ?? []).slice(-6));
+      assert.deepEqual(forCall(), ['reserved', 'on_call', 'wrap_up'], `the state log's rows of ${callId}; its latest rows: ${recent()}`);
+      assert.equal(before(), 'ready', `the agent was ready before the offer; the latest rows: ${recent()}`);
     });
   } finally {
     // Hang everything up; the agent goes back to logged out (best effort: the test may have failed early).
