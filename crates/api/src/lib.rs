@@ -19,6 +19,10 @@ mod org;
 pub mod problem;
 pub mod prompts;
 mod queues;
+// ACD records (store helper): recordings, agents' tasks, webhooks
+mod recordings;
+mod tasks;
+mod webhooks;
 pub mod telephony;
 mod web;
 mod wo_config;
@@ -76,6 +80,10 @@ pub struct Settings {
     /// The IVR's prompts: the generated system set (`<dir>/<language>/<key>.wav`) and admins'
     /// recordings written for the telephony runtime (`<dir>/custom/…`).
     pub prompts_dir: std::path::PathBuf,
+    // ACD records (store helper)
+    /// Where the ACD writes call recordings (recordings' paths are relative to it): the telephony
+    /// engine's `recordings_dir` (`<data_dir>/recordings` by default).
+    pub recordings_dir: std::path::PathBuf,
 }
 
 impl Default for Settings {
@@ -93,6 +101,8 @@ impl Default for Settings {
             company_name: "宁波燃气集团 客户服务中心".into(),
             font_paths: Vec::new(),
             prompts_dir: std::path::PathBuf::from("assets/prompts"),
+            // ACD records (store helper)
+            recordings_dir: std::path::PathBuf::from("data/recordings"),
         }
     }
 }
@@ -349,6 +359,13 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
         .routes(routes!(attachments::download))
         .routes(routes!(queues::list_queues, queues::create_queue))
         .routes(routes!(queues::update_queue))
+        // ACD records (store helper): recordings, agents' tasks, webhooks
+        .routes(routes!(recordings::list))
+        .routes(routes!(recordings::audio))
+        .routes(routes!(tasks::list, tasks::create))
+        .routes(routes!(tasks::update))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::update, webhooks::delete))
         .routes(routes!(queues::list_documents, queues::create_document))
         .routes(routes!(queues::update_document))
         .routes(routes!(queues::list_outbound))

@@ -11,7 +11,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use kefu_store::{
     DocumentChanges, DocumentFile, MESSAGE_CHANNELS, MESSAGE_STATUSES, NewDocument, NewQueue,
-    OutboundQuery, QueueChanges, SurveyQuery,
+    OutboundQuery, QueueChanges, QueueSettings, SurveyQuery,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -30,18 +30,41 @@ fn two_minutes() -> i32 {
 
 // ---- queues ----
 
-/// A queue: the phones (extension numbers) rung at once for a caller transferred to it.
+/// A queue (skill group): who serves it and how the ACD routes its callers (`docs/acd.md`).
 #[derive(Serialize, ToSchema)]
 pub struct QueueView {
     pub id: uuid::Uuid,
     /// What flows name (`general`, `billing`): 1-32 of a-z, 0-9, '_' and '-'.
     pub key: String,
     pub name: String,
-    /// Extension numbers.
+    /// Extension numbers that serve the queue whatever their skills (and `sequential`'s order).
     pub members: Vec<String>,
-    /// How long a caller waits before the flow goes on (10-3600 s).
+    /// How long a caller waits before the overflow (10-3600 s).
     pub max_wait_secs: i32,
     pub active: bool,
+    /// `longest_idle`, `round_robin`, `fewest_calls`, `least_talk_time`, `skills_based`,
+    /// `ring_all` or `sequential`.
+    pub strategy: String,
+    /// The skill agents need; `null`: the queue's key.
+    pub skill: Option<String>,
+    /// The skill's minimum level (1-10).
+    pub min_level: u8,
+    /// Most callers waiting at once; 0: unlimited.
+    pub max_len: u32,
+    /// `{"action":"queue","queue":"<key>"}`, `{"action":"voicemail"}`, `{"action":"callback"}` or
+    /// `{"action":"hangup"}`.
+    #[schema(value_type = Object)]
+    pub overflow: serde_json::Value,
+    /// Position and estimated wait every N seconds; 0: never.
+    pub announce_secs: u32,
+    /// How long one offer rings an agent (5-120 s).
+    pub ring_secs: u32,
+    /// After-call work (0-3600 s).
+    pub wrap_up_secs: u32,
+    /// The service-level threshold (answered within N seconds).
+    pub service_level_secs: u32,
+    /// Business hours: a calendar code; closed → the overflow.
+    pub calendar: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -55,12 +78,23 @@ impl From<kefu_store::Queue> for QueueView {
             members: q.members,
             max_wait_secs: q.max_wait_secs,
             active: q.active,
+            strategy: q.strategy,
+            skill: q.skill,
+            min_level: q.min_level,
+            max_len: q.max_len,
+            overflow: q.overflow,
+            announce_secs: q.announce_secs,
+            ring_secs: q.ring_secs,
+            wrap_up_secs: q.wrap_up_secs,
+            service_level_secs: q.service_level_secs,
+            calendar: q.calendar,
             created_at: q.created_at,
             updated_at: q.updated_at,
         }
     }
 }
 
+/// Absent ACD settings take their defaults.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueInput {
@@ -75,9 +109,30 @@ pub struct QueueInput {
     pub max_wait_secs: i32,
     #[serde(default = "yes")]
     pub active: bool,
+    /// Default `longest_idle`.
+    pub strategy: Option<String>,
+    /// Default: the queue's key.
+    pub skill: Option<String>,
+    /// 1-10; default 1.
+    pub min_level: Option<u8>,
+    /// 0-10000; default 0 (unlimited).
+    pub max_len: Option<u32>,
+    /// Default `{"action":"voicemail"}`.
+    #[schema(value_type = Option<Object>)]
+    pub overflow: Option<serde_json::Value>,
+    /// 0-3600; default 30.
+    pub announce_secs: Option<u32>,
+    /// 5-120; default 15.
+    pub ring_secs: Option<u32>,
+    /// 0-3600; default 10.
+    pub wrap_up_secs: Option<u32>,
+    /// 0-3600; default 20.
+    pub service_level_secs: Option<u32>,
+    /// An existing calendar's code; default none (always open).
+    pub calendar: Option<String>,
 }
 
-/// Absent fields stay as they are.
+/// Absent fields stay as they are; `skill` and `calendar` are cleared with `null`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueuePatch {
@@ -89,6 +144,33 @@ pub struct QueuePatch {
     pub max_wait_secs: Option<i32>,
     #[serde(default, deserialize_with = "present")]
     pub active: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    pub strategy: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub skill: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub min_level: Option<u8>,
+    #[serde(default, deserialize_with = "present")]
+    pub max_len: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    pub overflow: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "present")]
+    pub announce_secs: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    pub ring_secs: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    pub wrap_up_secs: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    pub service_level_secs: Option<u32>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub calendar: Option<Option<String>>,
+}
+
+fn trimmed(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_string())
 }
 
 /// Every queue, by key.
@@ -112,7 +194,7 @@ pub async fn create_queue(
 ) -> ApiResult<(StatusCode, axum::Json<QueueView>)> {
     let q = app
         .store
-        .create_queue(
+        .create_queue_with(
             &caller.actor,
             NewQueue {
                 key: req.key.trim().to_string(),
@@ -120,6 +202,18 @@ pub async fn create_queue(
                 members: req.members.iter().map(|m| m.trim().to_string()).collect(),
                 max_wait_secs: req.max_wait_secs,
                 active: req.active,
+            },
+            QueueSettings {
+                strategy: trimmed(req.strategy),
+                skill: trimmed(req.skill),
+                min_level: req.min_level,
+                max_len: req.max_len,
+                overflow: req.overflow,
+                announce_secs: req.announce_secs,
+                ring_secs: req.ring_secs,
+                wrap_up_secs: req.wrap_up_secs,
+                service_level_secs: req.service_level_secs,
+                calendar: trimmed(req.calendar),
             },
         )
         .await?;
@@ -145,6 +239,16 @@ pub async fn update_queue(
                     .map(|m| m.iter().map(|m| m.trim().to_string()).collect()),
                 max_wait_secs: p.max_wait_secs,
                 active: p.active,
+                strategy: trimmed(p.strategy),
+                skill: p.skill.map(trimmed),
+                min_level: p.min_level,
+                max_len: p.max_len,
+                overflow: p.overflow,
+                announce_secs: p.announce_secs,
+                ring_secs: p.ring_secs,
+                wrap_up_secs: p.wrap_up_secs,
+                service_level_secs: p.service_level_secs,
+                calendar: p.calendar.map(trimmed),
             },
         )
         .await?;

@@ -1,5 +1,7 @@
 //! Black-box tests of the HTTP API: the real application on a random port with a fresh database.
 
+// ACD records (store helper)
+mod acd_records;
 mod attachments;
 mod auth;
 mod bad_input;

@@ -227,6 +227,17 @@ const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
         "/api/v1/ivr/simulations/{id}/input",
         Some(IVR_MANAGE),
     ),
+    // ACD records (store helper): recordings (an agent only its own calls'), the desk's own tasks,
+    // webhooks (the administrator).
+    ("GET", "/api/v1/recordings", Some(CALLS)),
+    ("GET", "/api/v1/recordings/{id}/audio", Some(CALLS)),
+    ("GET", "/api/v1/agents/me/tasks", Some(DESK)),
+    ("POST", "/api/v1/agents/me/tasks", Some(DESK)),
+    ("PATCH", "/api/v1/agents/me/tasks/{id}", Some(DESK)),
+    ("GET", "/api/v1/webhooks", Some(ADMIN)),
+    ("POST", "/api/v1/webhooks", Some(ADMIN)),
+    ("PATCH", "/api/v1/webhooks/{id}", Some(ADMIN)),
+    ("DELETE", "/api/v1/webhooks/{id}", Some(ADMIN)),
 ];
 
 #[test]
