@@ -1152,6 +1152,15 @@ impl Store {
     ) -> Result<()> {
         let at = status.since;
         let tx = self.db.begin().await?;
+        // A write first: on SQLite a transaction that reads first and writes later cannot wait for
+        // the write lock (SQLITE_BUSY_SNAPSHOT, "database is locked" at once); one that writes first
+        // waits its turn under the busy timeout.
+        state_log::Entity::update_many()
+            .col_expr(state_log::Column::EndedAt, Expr::value(at))
+            .filter(state_log::Column::AgentId.eq(agent))
+            .filter(state_log::Column::EndedAt.is_null())
+            .exec(&tx)
+            .await?;
         let before = agent::Entity::find_by_id(agent)
             .one(&tx)
             .await?
@@ -1176,12 +1185,6 @@ impl Store {
         }
         .update(&tx)
         .await?;
-        state_log::Entity::update_many()
-            .col_expr(state_log::Column::EndedAt, Expr::value(at))
-            .filter(state_log::Column::AgentId.eq(agent))
-            .filter(state_log::Column::EndedAt.is_null())
-            .exec(&tx)
-            .await?;
         state_log::Entity::insert(state_log::ActiveModel {
             id: Set(Uuid::now_v7()),
             agent_id: Set(agent),
@@ -1675,7 +1678,15 @@ impl Store {
     /// Open tasks whose reminder is due (`remind_at <= now`) and was not sent yet; each is marked
     /// reminded (`reminded_at = now`) in the same transaction, so a reminder goes out once.
     pub async fn due_task_reminders(&self, now: DateTime<Utc>) -> Result<Vec<AgentTask>> {
-        let tx = self.db.begin().await?;
+        // It reads, then writes: on SQLite the write lock is taken at the start (IMMEDIATE), else a
+        // write committed in between fails the transaction at once (SQLITE_BUSY_SNAPSHOT).
+        let tx = self
+            .db
+            .begin_with_options(sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
         let due: Vec<task::Model> = task::Entity::find()
             .filter(task::Column::RemindedAt.is_null())
             .filter(task::Column::RemindAt.lte(now))

@@ -29,6 +29,7 @@ on_both_backends!(
     acd_recordings_are_listed_and_playback_audited,
     acd_tasks_belong_to_their_user_and_remind_once,
     acd_webhooks_filter_events_and_retry,
+    acd_state_changes_are_not_lost_while_others_write,
 );
 
 async fn run<F, Fut>(backend: Backend, test: F)
@@ -1565,4 +1566,45 @@ pub async fn acd_webhooks_filter_events_and_retry(store: Store) {
     ));
     assert_eq!(store.webhooks().await.unwrap().len(), 2);
     assert_eq!(audit_count(&store).await, audits + 3);
+}
+
+/// Regression: a state change read the agent before writing, and on SQLite a write committed by
+/// another connection in between made it fail at once ("database is locked", SQLITE_BUSY_SNAPSHOT):
+/// the ACD lost agents' states while calls were being recorded.
+pub async fn acd_state_changes_are_not_lost_while_others_write(store: Store) {
+    let _w = world(&store).await;
+    let alice = store
+        .create_agent(&admin(), new_agent("alice", Some("8001")))
+        .await
+        .unwrap();
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for i in 0..400 {
+                store
+                    .queue_call_entered(NewQueueCall {
+                        call_id: Uuid::now_v7(),
+                        queue: "general".into(),
+                        priority: 0,
+                        caller: "13800000000".into(),
+                        customer_id: None,
+                        ivr_path: vec![],
+                        entered_at: t(i),
+                    })
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    for i in 0..150 {
+        let state = if i % 2 == 0 { "ready" } else { "not_ready" };
+        store
+            .record_agent_state(alice.id, &status(state, t(i)), None)
+            .await
+            .unwrap();
+        tokio::task::yield_now().await;
+    }
+    writer.await.unwrap();
+    let log = store.agent_state_log(alice.id, t(-1), t(1000)).await.unwrap();
+    assert_eq!(log.len(), 150);
 }
