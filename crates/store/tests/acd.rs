@@ -1605,6 +1605,9 @@ pub async fn acd_state_changes_are_not_lost_while_others_write(store: Store) {
         tokio::task::yield_now().await;
     }
     writer.await.unwrap();
-    let log = store.agent_state_log(alice.id, t(-1), t(1000)).await.unwrap();
+    let log = store
+        .agent_state_log(alice.id, t(-1), t(1000))
+        .await
+        .unwrap();
     assert_eq!(log.len(), 150);
 }
