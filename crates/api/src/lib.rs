@@ -7,6 +7,7 @@
 //! - Every error leaves as RFC 9457 problem+json (see [`problem`]); extractors never answer in plain text.
 
 pub mod access;
+pub mod agents;
 mod attachments;
 mod audit;
 pub mod auth;
@@ -22,9 +23,9 @@ mod queues;
 // ACD records (store helper): recordings, agents' tasks, webhooks
 mod recordings;
 mod tasks;
-mod webhooks;
 pub mod telephony;
 mod web;
+mod webhooks;
 mod wo_config;
 mod workorders;
 
@@ -120,6 +121,8 @@ pub struct AppState {
     hub: Arc<notifications::Hub>,
     /// CJK fonts for printing, loaded on first use.
     fonts: Arc<OnceLock<Result<kefu_print::Fonts, String>>>,
+    /// The running ACD, once the binary has plugged it in.
+    acd: Arc<RwLock<Option<Arc<dyn agents::AcdControl>>>>,
 }
 
 impl AppState {
@@ -135,6 +138,7 @@ impl AppState {
             telephony: Arc::default(),
             hub: Arc::default(),
             fonts: Arc::default(),
+            acd: Arc::default(),
         }
     }
 
@@ -172,6 +176,16 @@ impl AppState {
     /// The SIP engine, if one is running.
     pub fn telephony(&self) -> Option<Arc<dyn LiveTelephony>> {
         self.telephony.read().expect("telephony lock").clone()
+    }
+
+    /// Plugs in the running ACD (agents' states and calls, CTI).
+    pub fn set_acd(&self, acd: Arc<dyn agents::AcdControl>) {
+        *self.acd.write().expect("acd lock") = Some(acd);
+    }
+
+    /// The ACD, if one is running.
+    pub fn acd(&self) -> Option<Arc<dyn agents::AcdControl>> {
+        self.acd.read().expect("acd lock").clone()
     }
 
     /// Today in the deployment's time zone.
@@ -277,6 +291,24 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(settings.max_import_bytes));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
+        // ACD: agents, their calls, supervisors, wallboard, CTI
+        .routes(routes!(agents::list, agents::create))
+        .routes(routes!(agents::update))
+        .routes(routes!(agents::get_me))
+        .routes(routes!(agents::login))
+        .routes(routes!(agents::logout))
+        .routes(routes!(agents::set_state))
+        .routes(routes!(agents::force_state))
+        .routes(routes!(agents::state_log))
+        .routes(routes!(agents::reasons))
+        .routes(routes!(agents::my_calls))
+        .routes(routes!(agents::command))
+        .routes(routes!(agents::listen))
+        .routes(routes!(agents::whisper))
+        .routes(routes!(agents::barge))
+        .routes(routes!(agents::wallboard))
+        .routes(routes!(agents::report_queues))
+        .routes(routes!(agents::cti))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::change_password))

@@ -282,7 +282,7 @@ async fn push_new(
 
 /// A browser sends `Origin` with every WebSocket handshake; one naming another host is a cross-site
 /// page trying to use the caller's session cookie (cross-site WebSocket hijacking).
-fn cross_site(headers: &HeaderMap) -> bool {
+pub(crate) fn cross_site(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return false;
     };

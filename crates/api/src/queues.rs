@@ -217,7 +217,15 @@ pub async fn create_queue(
             },
         )
         .await?;
+    reload_acd(&app).await;
     Ok((StatusCode::CREATED, axum::Json(q.into())))
+}
+
+/// The running ACD routes with the queues' new settings.
+async fn reload_acd(app: &AppState) {
+    if let Some(a) = app.acd() {
+        a.reload().await;
+    }
 }
 
 #[utoipa::path(patch, path = "/api/v1/queues/{id}", tag = "ivr", params(("id" = uuid::Uuid, Path)), request_body = QueuePatch, responses((status = 200, body = QueueView), (status = 404, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
@@ -252,6 +260,7 @@ pub async fn update_queue(
             },
         )
         .await?;
+    reload_acd(&app).await;
     Ok(axum::Json(q.into()))
 }
 

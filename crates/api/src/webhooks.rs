@@ -72,6 +72,13 @@ pub struct WebhookPatch {
     pub active: Option<bool>,
 }
 
+/// The running ACD queues events only while some webhook is active: it re-reads them.
+async fn reload_acd(app: &AppState) {
+    if let Some(a) = app.acd() {
+        a.reload().await;
+    }
+}
+
 /// Every webhook, oldest first.
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "acd", responses((status = 200, body = Vec<WebhookView>)))]
 pub async fn list(State(app): State<AppState>) -> ApiResult<axum::Json<Vec<WebhookView>>> {
@@ -104,6 +111,7 @@ pub async fn create(
             },
         )
         .await?;
+    reload_acd(&app).await;
     Ok((StatusCode::CREATED, axum::Json(w.into())))
 }
 
@@ -129,6 +137,7 @@ pub async fn update(
             },
         )
         .await?;
+    reload_acd(&app).await;
     Ok(axum::Json(w.into()))
 }
 
@@ -141,5 +150,6 @@ pub async fn delete(
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     app.store.delete_webhook(&caller.actor, id).await?;
+    reload_acd(&app).await;
     Ok(StatusCode::NO_CONTENT)
 }

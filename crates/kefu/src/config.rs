@@ -345,6 +345,7 @@ impl Config {
             company_name: self.work_orders.company_name.clone(),
             font_paths: self.work_orders.fonts.clone(),
             prompts_dir: self.sip.prompts_dir.clone(),
+            recordings_dir: self.telephony()?.recordings_dir,
             ..kefu_api::Settings::default()
         })
     }

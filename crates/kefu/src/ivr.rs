@@ -47,6 +47,9 @@ pub struct IvrRuntime {
     queues: Arc<Waiting>,
     /// Calls whose session is running (for tests and metrics).
     active: std::sync::atomic::AtomicUsize,
+    /// The ACD: queue transfers go through it once it is plugged in (else a queue's member phones
+    /// ring at once).
+    acd: std::sync::OnceLock<Arc<crate::acd::AcdRuntime>>,
 }
 
 /// Admin recordings found on disk: (key, language) → file, and when the folder was read.
@@ -150,7 +153,18 @@ impl IvrRuntime {
             custom: Mutex::default(),
             queues: Arc::default(),
             active: Default::default(),
+            acd: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Routes queue transfers through the ACD from now on.
+    pub fn set_acd(&self, acd: Arc<crate::acd::AcdRuntime>) {
+        let _ = self.acd.set(acd);
+    }
+
+    /// Hold music as a file, for the ACD.
+    pub fn hold_music(&self, language: &str) -> Option<String> {
+        self.prompt_file("hold_music", language)
     }
 
     /// Sessions running now.
@@ -462,15 +476,33 @@ impl IvrRuntime {
                 target,
                 timeout_secs,
                 ..
-            } => Input::Transfer(
-                self.transfer(
-                    call,
-                    target,
-                    Duration::from_secs(u64::from(*timeout_secs)),
-                    language,
-                )
-                .await?,
-            ),
+            } => Input::Transfer(match (target, self.acd.get()) {
+                (TransferTarget::Queue { queue, priority }, Some(acd)) => {
+                    let ctx = crate::acd::CallerContext {
+                        customer: customer_of_session(session.vars()),
+                        ivr_path: session.visits().iter().map(|v| v.node.clone()).collect(),
+                    };
+                    self.queue_transfer(
+                        acd,
+                        call,
+                        queue,
+                        *priority,
+                        Duration::from_secs(u64::from(*timeout_secs)),
+                        language,
+                        ctx,
+                    )
+                    .await?
+                }
+                _ => {
+                    self.transfer(
+                        call,
+                        target,
+                        Duration::from_secs(u64::from(*timeout_secs)),
+                        language,
+                    )
+                    .await?
+                }
+            }),
             Command::Hangup { prompts } => {
                 let files = self.files_for(prompts, language).await;
                 if !files.is_empty() {
@@ -826,14 +858,29 @@ impl kefu_telephony::entry::FlowRunner for IvrRuntime {
     async fn run_queue(&self, call: Call, queue: String) {
         let result: Result<(), CallError> = async {
             call.answer().await?;
-            let end = self
-                .transfer(
-                    &call,
-                    &TransferTarget::Queue { queue, priority: 0 },
-                    Duration::from_secs(600),
-                    "zh-CN",
-                )
-                .await?;
+            let end = match self.acd.get() {
+                Some(acd) => {
+                    self.queue_transfer(
+                        acd,
+                        &call,
+                        &queue,
+                        0,
+                        Duration::from_secs(3600),
+                        "zh-CN",
+                        crate::acd::CallerContext::default(),
+                    )
+                    .await?
+                }
+                None => {
+                    self.transfer(
+                        &call,
+                        &TransferTarget::Queue { queue, priority: 0 },
+                        Duration::from_secs(600),
+                        "zh-CN",
+                    )
+                    .await?
+                }
+            };
             if end != TransferEnd::Handed {
                 let _ = call.hangup().await;
             }
@@ -843,5 +890,217 @@ impl kefu_telephony::entry::FlowRunner for IvrRuntime {
         if result.is_err() {
             let _ = call.hangup().await;
         }
+    }
+}
+
+/// The screen pop of an identified caller, from the session's `customer.*` variables.
+fn customer_of_session(vars: &Vars) -> Option<serde_json::Value> {
+    let get = |k: &str| vars.get(&format!("customer.{k}")).filter(|v| !v.is_empty());
+    get("id")?;
+    Some(serde_json::json!({
+        "id": get("id"), "no": get("no"), "name": get("name"),
+        "phones": get("phones").map(|p| p.split(',').map(str::to_string).collect::<Vec<_>>()),
+        "address": get("address"), "amount_due": get("amount_due"),
+    }))
+}
+
+/// What a queue overflow leads to.
+enum AfterOverflow {
+    /// Into another queue.
+    Queue(String),
+    /// Keep waiting (the caller did not want a callback).
+    Wait,
+    End(TransferEnd),
+}
+
+impl IvrRuntime {
+    /// A caller waits in a queue of the ACD: music, their place and estimated wait every
+    /// `announce_secs`, the queue's overflow (another queue, a voice message through the flow's
+    /// failure branch, a callback that keeps their place, or goodbye); then the conversation with
+    /// the agent (and whoever the agent transfers to), until the agent side ends (the flow goes on:
+    /// survey) or the caller hangs up.
+    #[allow(clippy::too_many_arguments)]
+    async fn queue_transfer(
+        &self,
+        acd: &Arc<crate::acd::AcdRuntime>,
+        call: &Call,
+        queue: &str,
+        priority: u8,
+        timeout: Duration,
+        language: &str,
+        ctx: crate::acd::CallerContext,
+    ) -> Result<TransferEnd, CallError> {
+        use crate::acd::{CallerMsg, JoinRefused};
+        let id = call.info().call_uuid;
+        let mut queue = queue.to_string();
+        let deadline = tokio::time::Instant::now() + timeout;
+        'queues: loop {
+            let ticket = match acd.join(call, &queue, priority, ctx.clone()).await {
+                Ok(t) => t,
+                Err(JoinRefused::UnknownQueue) => return Ok(TransferEnd::Failed),
+                Err(JoinRefused::Overflow(o)) => {
+                    match self.overflow(acd, call, &o, language, false).await? {
+                        AfterOverflow::Queue(q) => {
+                            queue = q;
+                            continue 'queues;
+                        }
+                        AfterOverflow::Wait | AfterOverflow::End(_) => {
+                            return Ok(TransferEnd::Failed);
+                        }
+                    }
+                }
+            };
+            let mut rx = ticket.rx;
+            let music = self.prompt_file("hold_music", language);
+            if let Some(m) = &music {
+                call.music(m)?;
+            }
+            let mut connected = false;
+            loop {
+                tokio::select! {
+                    msg = rx.recv() => match msg {
+                        Some(CallerMsg::Announce { position, ewt_secs }) if !connected => {
+                            self.announce(call, position, ewt_secs, language).await?;
+                            if let Some(m) = &music { call.music(m)?; }
+                        }
+                        Some(CallerMsg::Announce { .. }) => {}
+                        Some(CallerMsg::Connected { .. }) => connected = true,
+                        Some(CallerMsg::Requeued { .. }) => connected = false,
+                        Some(CallerMsg::Released) => return Ok(TransferEnd::PeerHungUp),
+                        Some(CallerMsg::Overflow(o)) => {
+                            match self.overflow(acd, call, &o, language, true).await? {
+                                AfterOverflow::Queue(q) => { queue = q; continue 'queues; }
+                                AfterOverflow::Wait => {
+                                    if let Some(m) = &music { call.music(m)?; }
+                                }
+                                AfterOverflow::End(e) => return Ok(e),
+                            }
+                        }
+                        None => {
+                            // The ACD let go of the caller (a callback took its place).
+                            return Err(CallError::Ended);
+                        }
+                    },
+                    _ = call.wait_ended() => {
+                        acd.caller_gone(id).await;
+                        return Err(CallError::Ended);
+                    }
+                    _ = tokio::time::sleep_until(deadline), if !connected => {
+                        // The flow's own patience ran out: its failure branch takes over.
+                        acd.caller_gone(id).await;
+                        call.stop_playing();
+                        return Ok(TransferEnd::Failed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// "您前面还有 N 位用户在等候，预计等待 M 分钟。"
+    async fn announce(
+        &self,
+        call: &Call,
+        position: usize,
+        ewt_secs: u32,
+        language: &str,
+    ) -> Result<(), CallError> {
+        let ahead = position.saturating_sub(1);
+        let mut list: Vec<Utterance> = Vec::new();
+        if ahead == 0 {
+            list.push(Utterance::Prompt("queue_next".into()));
+        } else {
+            list.push(Utterance::Prompt("queue_position".into()));
+            for w in
+                kefu_ivr::say::say(language, &ahead.to_string(), kefu_ivr::model::SayAs::Number)
+                    .unwrap_or_default()
+            {
+                list.push(Utterance::Word(w));
+            }
+            list.push(Utterance::Prompt("queue_position_unit".into()));
+            let minutes = ewt_secs.div_ceil(60).max(1);
+            list.push(Utterance::Prompt("queue_wait".into()));
+            for w in kefu_ivr::say::say(
+                language,
+                &minutes.to_string(),
+                kefu_ivr::model::SayAs::Number,
+            )
+            .unwrap_or_default()
+            {
+                list.push(Utterance::Word(w));
+            }
+            list.push(Utterance::Prompt("queue_minutes".into()));
+        }
+        let files = self.files_for(&list, language).await;
+        let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+        play(call, &refs, false).await
+    }
+
+    async fn overflow(
+        &self,
+        acd: &Arc<crate::acd::AcdRuntime>,
+        call: &Call,
+        action: &kefu_acd::Overflow,
+        language: &str,
+        waiting: bool,
+    ) -> Result<AfterOverflow, CallError> {
+        use kefu_acd::Overflow;
+        let id = call.info().call_uuid;
+        call.stop_playing();
+        Ok(match action {
+            Overflow::Queue { queue } => {
+                acd.overflowed(id, Some(queue)).await;
+                AfterOverflow::Queue(queue.clone())
+            }
+            Overflow::Voicemail => {
+                acd.overflowed(id, None).await;
+                AfterOverflow::End(TransferEnd::Failed)
+            }
+            Overflow::Hangup => {
+                acd.overflowed(id, None).await;
+                let files = self
+                    .files_for(&[Utterance::Prompt("goodbye".into())], language)
+                    .await;
+                let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+                let _ = play(call, &refs, false).await;
+                let _ = call.hangup().await;
+                return Err(CallError::Ended);
+            }
+            Overflow::Callback if waiting => {
+                let files = self
+                    .files_for(
+                        &[Utterance::Prompt("queue_callback_offer".into())],
+                        language,
+                    )
+                    .await;
+                let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+                call.flush_digits();
+                play(call, &refs, true).await?;
+                let got = call
+                    .collect(&CollectSpec {
+                        max_digits: 1,
+                        first_digit_timeout: Duration::from_secs(8),
+                        ..CollectSpec::default()
+                    })
+                    .await?;
+                if got.digits == "1" && acd.to_callback(id, &call.info().caller) {
+                    let files = self
+                        .files_for(
+                            &[Utterance::Prompt("queue_callback_confirmed".into())],
+                            language,
+                        )
+                        .await;
+                    let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+                    let _ = play(call, &refs, false).await;
+                    let _ = call.hangup().await;
+                    return Err(CallError::Ended);
+                }
+                AfterOverflow::Wait
+            }
+            // A full or closed queue cannot keep a place: a voice message instead.
+            Overflow::Callback => {
+                acd.overflowed(id, None).await;
+                AfterOverflow::End(TransferEnd::Failed)
+            }
+        })
     }
 }

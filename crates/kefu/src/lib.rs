@@ -1,11 +1,13 @@
 //! The `kefu` binary's library half: configuration and first-start seeding, shared by `main.rs` and
 //! the black-box tests.
 
+pub mod acd;
 pub mod bench;
 pub mod config;
 pub mod ivr;
 pub mod prompts;
 pub mod seed;
+pub mod seed_acd;
 pub mod seed_flows;
 pub mod seed_ivr;
 pub mod seed_orders;
@@ -13,3 +15,4 @@ pub mod seed_work_orders;
 pub mod sla;
 pub mod telephony;
 pub mod voice;
+pub mod webhooks;

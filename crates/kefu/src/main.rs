@@ -326,6 +326,21 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
                 record_calls: config.sip.record_calls,
             },
         ));
+        // The ACD: agents, queues and their calls; the IVR hands queue transfers to it.
+        let acd = kefu::acd::AcdRuntime::start(
+            store.clone(),
+            t.clone(),
+            kefu::acd::AcdFiles {
+                recordings_dir: config.telephony()?.recordings_dir,
+                record_calls: config.sip.record_calls,
+                hold_music: ivr.hold_music("zh-CN"),
+                utc_offset: state.settings.utc_offset,
+            },
+        )
+        .await
+        .context("starting the ACD")?;
+        ivr.set_acd(acd.clone());
+        state.set_acd(std::sync::Arc::new(kefu::acd::AcdApi(acd)));
         let entry = kefu_telephony::entry::EntryPoints {
             record_bridged: config.sip.record_calls,
             runner: Some(ivr),
@@ -338,6 +353,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     } else {
         None
     };
+    tokio::spawn(kefu::webhooks::deliver_forever(
+        store.clone(),
+        std::time::Duration::from_secs(1),
+    ));
     tokio::spawn(kefu::sla::sweep_forever(
         store.clone(),
         state.clone(),

@@ -49,6 +49,7 @@ pub async fn demo_in_realm(
     demo_telephony(store, realm).await?;
     crate::seed_ivr::demo_ivr_data(store).await?;
     crate::seed_flows::demo_flows(store).await?;
+    crate::seed_acd::demo_agents(store).await?;
     Ok(seeded)
 }
 

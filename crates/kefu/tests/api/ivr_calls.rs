@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// One step of a scripted caller.
-enum Step {
+pub(crate) enum Step {
     Pause(u32),
     /// RFC 4733 digits (SIPp's generator, payload type 96).
     Keys(&'static str),
@@ -24,7 +24,7 @@ enum Step {
     AwaitBye,
 }
 
-const SIPP_MEDIA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../telephony/tests/sipp");
+pub(crate) const SIPP_MEDIA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../telephony/tests/sipp");
 
 /// A SIPp caller scenario from `from` (its caller ID) doing `steps`.
 fn scenario(from: &str, steps: &[Step]) -> String {
@@ -129,7 +129,7 @@ fn scenario(from: &str, steps: &[Step]) -> String {
 }
 
 /// Runs a SIPp caller to `number` at `sip`; returns whether SIPp's call succeeded.
-async fn call(sip: &str, number: &str, from: &str, steps: &[Step]) -> bool {
+pub(crate) async fn call(sip: &str, number: &str, from: &str, steps: &[Step]) -> bool {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ivr.xml"), scenario(from, steps)).unwrap();
     std::fs::copy(
@@ -191,7 +191,7 @@ async fn call(sip: &str, number: &str, from: &str, steps: &[Step]) -> bool {
     status.success()
 }
 
-fn free_udp_port() -> u16 {
+pub(crate) fn free_udp_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -318,7 +318,7 @@ fn visit<'a>(trace: &'a [Value], node: &str) -> &'a Value {
 }
 
 /// A demo customer with an amount due and a mobile phone: (phone, amount due in fen, id).
-async fn customer_with_amount_due(app: &TestApp) -> (String, i64, String) {
+pub(crate) async fn customer_with_amount_due(app: &TestApp) -> (String, i64, String) {
     let token = app.login("agent").await;
     let list = get(app, &token, "/api/v1/customers?per_page=100").await;
     for c in list["items"].as_array().unwrap() {
@@ -444,7 +444,7 @@ async fn a_fault_report_records_the_caller_and_files_a_work_order_with_the_recor
 }
 
 /// Registers extension `ext` (the demo password) from 127.0.0.1:`port` with SIPp.
-async fn register(sip: &str, ext: &str, port: u16) {
+pub(crate) async fn register(sip: &str, ext: &str, port: u16) {
     let args: Vec<String> = [
         sip,
         "-sf",
@@ -487,7 +487,7 @@ async fn register(sip: &str, ext: &str, port: u16) {
 }
 
 /// A phone on 127.0.0.1:`port` that answers one call and hangs up `talk_ms` later (SIPp).
-fn answering_phone(port: u16, talk_ms: u32) -> std::process::Child {
+pub(crate) fn answering_phone(port: u16, talk_ms: u32) -> std::process::Child {
     std::process::Command::new("sipp")
         .args([
             "-sf",

@@ -1,7 +1,9 @@
 //! Black-box tests of the HTTP API: the real application on a random port with a fresh database.
 
+mod acd_calls;
 // ACD records (store helper)
 mod acd_records;
+// The telephony crate's real-peer harness (baresip phones, free ports, WAV checks), shared.
 mod attachments;
 mod auth;
 mod bad_input;
@@ -14,6 +16,8 @@ mod ivr_flows;
 mod notifications;
 mod ops;
 mod permissions;
+#[path = "../../../telephony/tests/support/mod.rs"]
+mod phones;
 mod postgres;
 mod prompts;
 mod sip;
