@@ -25,6 +25,7 @@
 
 import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const [mode, BASE, DIR] = process.argv.slice(2);
 const N = Number(process.env.ACD_AGENTS ?? 200);
@@ -209,11 +210,17 @@ async function run() {
   if (refused.length) console.log(`login refused for ${refused.length}: ${refused[0].status} ${refused[0].text}`);
   const tReady = Date.now();
   phase = 'calls';
+  // this client's own share: its event-loop delay and CPU over the call phase
+  const loop = monitorEventLoopDelay({ resolution: 5 }); loop.enable();
+  const cpu0 = process.cpuUsage(), w0 = Date.now();
   writeFileSync(join(DIR, 'ready'), '');
   console.log(`agents: ${N} signed in in ${((tSignedIn - t0) / 1000).toFixed(1)} s, sockets open in ${((tOpened - tOpen) / 1000).toFixed(1)} s, logged in ready in ${((tReady - tOpened) / 1000).toFixed(1)} s`);
 
   while (!existsSync(join(DIR, 'stop'))) await sleep(200);
   phase = 'logout';
+  loop.disable();
+  const cpu = process.cpuUsage(cpu0), wall = Date.now() - w0;
+  const client = { cpu_pct: (cpu.user + cpu.system) / 10 / wall, loop_delay_ms: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } };
 
   // log out (a call still in wrap-up is refused: try again), then let the last events arrive
   const out = await pool(desks, 8, async (d) => {
@@ -269,6 +276,7 @@ async function run() {
     state_rows: rows, state_received: stateSeen, state_lost: stateLost, state_rows_missing: rowsMissing,
     latency_by_type: Object.fromEntries(Object.entries(latByType).map(([k, v]) => { const x = Float64Array.from(v).sort(); return [k, { n: x.length, p50: pct(x, 50), p99: pct(x, 99), max: x[x.length - 1] }]; })),
     slow: slow.sort((a, b) => b.ms - a.ms).slice(0, 50), slow_count: slow.length,
+    client,
     latency_login_logout_ms: (() => { const x = Float64Array.from(edge).sort(); return { n: x.length, p50: pct(x, 50), p99: pct(x, 99), max: x[x.length - 1] }; })(),
     latency_ms: { n: sorted.length, p50: pct(sorted, 50), p90: pct(sorted, 90), p99: pct(sorted, 99), p999: pct(sorted, 99.9), max: sorted[sorted.length - 1], min: sorted[0] },
     answered_events: types.answered ?? 0, queue: q,
@@ -285,6 +293,7 @@ async function run() {
   const e = res.latency_login_logout_ms;
   console.log(`latency receive - at while agents logged in and out (not counted below), ${e.n} events: p50 ${f(e.p50)}, p99 ${f(e.p99)}, max ${f(e.max)} ms`);
   console.log(`latency receive - at over the ${l.n} events of the call phase: p50 ${f(l.p50)} ms, p90 ${f(l.p90)} ms, p99 ${f(l.p99)} ms, p99.9 ${f(l.p999)} ms, max ${f(l.max)} ms (min ${f(l.min)})`);
+  console.log(`this client over the call phase: CPU ${client.cpu_pct.toFixed(0)}% of one core; its event-loop delay p50 ${f(client.loop_delay_ms.p50)}, p99 ${f(client.loop_delay_ms.p99)}, max ${f(client.loop_delay_ms.max)} ms (5 ms resolution)`);
   console.log(`latency p50/p99/max by type: ${Object.entries(res.latency_by_type).map(([k, v]) => `${k} ${f(v.p50)}/${f(v.p99)}/${f(v.max)}`).join(', ')} ms; ${slow.length} events over 50 ms`);
   if (q) console.log(`queue ${process.env.ACD_QUEUE ?? 'general'} over the run (reports/queues): offered ${q.offered}, answered ${q.answered}, abandoned ${q.abandoned}, overflowed ${q.overflowed ?? '-'}, ASA ${q.asa_secs} s`);
   for (const m of res.mismatches) console.log(`  mismatch ${m}`);
