@@ -762,3 +762,129 @@ async fn baresip_agents_answer_two_sipp_callers_longest_idle_first_and_hear_them
     );
     acd.telephony.shutdown().await;
 }
+
+/// The legs the engine has up for `call`.
+fn legs_of(acd: &Acd, call: &str) -> usize {
+    acd.telephony
+        .calls()
+        .iter()
+        .filter(|c| {
+            c.info().call_uuid.to_string() == call && c.phase() != kefu_telephony::Phase::Ended
+        })
+        .count()
+}
+
+async fn until_legs(acd: &Acd, call: &str, n: usize) {
+    for _ in 0..300 {
+        if legs_of(acd, call) == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{n} legs for {call}: {}", legs_of(acd, call));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_listens_and_the_agent_mutes_pauses_the_recording_consults_and_conferences() {
+    let app = TestApp::spawn().await;
+    let acd = start_acd(&app).await;
+    let admin = app.login("admin").await;
+    let agent = app.login("agent").await;
+    let supervisor = app.login("supervisor").await;
+    route_to_queue(&app, &admin, "96778", "general").await;
+    // Phones: the agent (8001), the supervisor (8002), two site phones (8101 joins the conference,
+    // 8102 is consulted). Each answers once and stays up long enough.
+    let mut phones = Vec::new();
+    for ext in ["8001", "8002", "8101", "8102"] {
+        let port = free_udp_port();
+        register(&acd.sip, ext, port).await;
+        phones.push(answering_phone(port, 60_000));
+    }
+    let mut ws = cti(&app, &agent).await;
+    post_ok(
+        &app,
+        &agent,
+        "/api/v1/agents/me/login",
+        json!({"ready": true, "queues": ["general"]}),
+    )
+    .await;
+    let sip = acd.sip.clone();
+    let caller = tokio::spawn(async move {
+        // Stays on the line while the agent works, then hangs up (ending the conference).
+        call(
+            &sip,
+            "96778",
+            "13900005555",
+            &[Step::Pause(40_000), Step::Bye],
+        )
+        .await
+    });
+    let (answered, _) = until(&mut ws, "answered").await;
+    let id = answered["call_id"].as_str().unwrap().to_string();
+    let path = |action: &str| format!("/api/v1/agent-calls/{id}/{action}");
+    until_legs(&acd, &id, 2).await;
+    // The supervisor listens from 8002: a third leg joins.
+    let r = post(&app, &supervisor, &path("listen"), json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    until_legs(&acd, &id, 3).await;
+    // Agents may not listen.
+    let r = post(&app, &agent, &path("whisper"), json!({})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Mute, recording pause, DTMF.
+    let c = post_ok(&app, &agent, &path("mute"), json!({})).await;
+    assert_eq!(c["muted"], true, "{c}");
+    let c = post_ok(&app, &agent, &path("unmute"), json!({})).await;
+    assert_eq!(c["muted"], false);
+    let c = post_ok(&app, &agent, &path("recording"), json!({"paused": true})).await;
+    assert_eq!(c["recording"], false, "{c}");
+    let c = post_ok(&app, &agent, &path("recording"), json!({"paused": false})).await;
+    assert_eq!(c["recording"], true);
+    post_ok(&app, &agent, &path("dtmf"), json!({"digits": "12#"})).await;
+    // Three-way: 8101 joins.
+    post_ok(
+        &app,
+        &agent,
+        &path("conference"),
+        json!({"to": {"kind": "extension", "target": "8101"}}),
+    )
+    .await;
+    until(&mut ws, "conference").await;
+    until_legs(&acd, &id, 4).await;
+    let calls = app.get(&agent, "/api/v1/agents/me/calls").await;
+    assert_eq!(calls[0]["state"], "conference", "{calls}");
+    // Consult 8102, then change one's mind: back to the conversation.
+    post_ok(
+        &app,
+        &agent,
+        &path("transfer"),
+        json!({"to": {"kind": "extension", "target": "8102"}, "mode": "consult"}),
+    )
+    .await;
+    until(&mut ws, "consult_answered").await;
+    until_legs(&acd, &id, 5).await;
+    let calls = app.get(&agent, "/api/v1/agents/me/calls").await;
+    assert_eq!(calls[0]["state"], "consulting", "{calls}");
+    post_ok(&app, &agent, &path("transfer-cancel"), json!({})).await;
+    until_legs(&acd, &id, 4).await;
+    let r = post(&app, &agent, &path("transfer-complete"), json!({})).await;
+    problem(r, StatusCode::CONFLICT).await;
+    // The agent hangs up: it leaves the conference (wrap-up), the caller and 8101 talk on until the
+    // caller hangs up, which lets everyone go.
+    post_ok(&app, &agent, &path("hangup"), json!({})).await;
+    let (ended, before) = until(&mut ws, "ended").await;
+    assert_eq!(ended["cause"], "agent_left_conference", "{ended}");
+    if !before
+        .iter()
+        .any(|e| e["type"] == "state" && e["state"]["state"] == "wrap_up")
+    {
+        until_state(&mut ws, "wrap_up").await;
+    }
+    assert!(caller.await.unwrap(), "the caller's call succeeded");
+    until_legs(&acd, &id, 0).await;
+    for mut p in phones {
+        let _ = p.kill();
+        let _ = p.wait();
+    }
+    acd.settle().await;
+    acd.telephony.shutdown().await;
+}
