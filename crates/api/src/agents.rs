@@ -11,8 +11,8 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use kefu_store::{Actor, AgentChanges, NewAgent};
 use serde::{Deserialize, Serialize};
@@ -765,25 +765,9 @@ pub async fn cti(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
-    let via_cookie = !headers.contains_key(header::AUTHORIZATION);
-    if via_cookie && crate::notifications::cross_site(&headers) {
-        return Err(ApiError::forbidden("cross-site WebSocket refused"));
-    }
-    let upgrade = match upgrade {
+    let upgrade = match crate::notifications::websocket(&headers, upgrade) {
         Ok(u) => u,
-        Err(e) => {
-            let mut r = ApiError::new(
-                StatusCode::UPGRADE_REQUIRED,
-                "upgrade-required",
-                format!("connect with a WebSocket client: {}", e.body_text()),
-            )
-            .into_response();
-            r.headers_mut().insert(
-                header::UPGRADE,
-                axum::http::HeaderValue::from_static("websocket"),
-            );
-            return Ok(r);
-        }
+        Err(refused) => return Ok(*refused),
     };
     let acd = acd(&app)?;
     let agent = app

@@ -282,7 +282,7 @@ async fn push_new(
 
 /// A browser sends `Origin` with every WebSocket handshake; one naming another host is a cross-site
 /// page trying to use the caller's session cookie (cross-site WebSocket hijacking).
-pub(crate) fn cross_site(headers: &HeaderMap) -> bool {
+fn cross_site(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return false;
     };
@@ -294,6 +294,31 @@ pub(crate) fn cross_site(headers: &HeaderMap) -> bool {
         .map(|(_, rest)| rest)
         .unwrap_or(origin);
     !origin_host.eq_ignore_ascii_case(host)
+}
+
+/// The WebSocket handshake of kefu's sockets: a session cookie from a cross-site page is refused
+/// (403), a request that is no WebSocket handshake gets 426 with `Upgrade: websocket`.
+pub(crate) fn websocket(
+    headers: &HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<WebSocketUpgrade, Box<Response>> {
+    let via_cookie = !headers.contains_key(header::AUTHORIZATION);
+    if via_cookie && cross_site(headers) {
+        return Err(Box::new(
+            ApiError::forbidden("cross-site WebSocket refused").into_response(),
+        ));
+    }
+    upgrade.map_err(|e| {
+        let mut r = ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "upgrade-required",
+            format!("connect with a WebSocket client: {}", e.body_text()),
+        )
+        .into_response();
+        r.headers_mut()
+            .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        Box::new(r)
+    })
 }
 
 /// Live notifications over a WebSocket, authenticated like every route (the session cookie, or a
@@ -310,23 +335,9 @@ pub async fn ws(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
-    let via_cookie = !headers.contains_key(header::AUTHORIZATION);
-    if via_cookie && cross_site(&headers) {
-        return Err(ApiError::forbidden("cross-site WebSocket refused"));
-    }
-    let upgrade = match upgrade {
+    let upgrade = match websocket(&headers, upgrade) {
         Ok(u) => u,
-        Err(e) => {
-            let mut r = ApiError::new(
-                StatusCode::UPGRADE_REQUIRED,
-                "upgrade-required",
-                format!("connect with a WebSocket client: {}", e.body_text()),
-            )
-            .into_response();
-            r.headers_mut()
-                .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-            return Ok(r);
-        }
+        Err(refused) => return Ok(*refused),
     };
     let principal = caller.principal;
     Ok(upgrade
