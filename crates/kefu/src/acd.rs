@@ -535,7 +535,7 @@ impl AcdRuntime {
                             let _ = tx.send(CallerMsg::Overflow(action));
                         }
                         None => {
-                            // A callback that nobody took in time stays waiting in the store.
+                            // The caller left in the meantime: nobody to tell.
                         }
                     }
                 }
