@@ -31,7 +31,11 @@ export type Permission =
   | 'acd.reports'
   | 'agents.manage'
   | 'webhooks.manage'
-  | 'recordings.play';
+  | 'recordings.play'
+  | 'kb.read'
+  | 'kb.edit'
+  | 'kb.approve'
+  | 'kb.manage';
 
 interface AuthValue {
   /** undefined while the first `GET /auth/me` is in flight; null when signed out. */

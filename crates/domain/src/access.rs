@@ -66,6 +66,13 @@ impl Role {
             AcdReports => matches!(self, Admin | Supervisor | Auditor),
             AgentsManage | WebhooksManage => matches!(self, Admin),
             RecordingsPlay => matches!(self, Admin | Supervisor | Agent | Auditor),
+            // The knowledge base: everyone signed in reads it (internal articles included); agents
+            // and supervisors write drafts and submit them; supervisors approve (publish); the
+            // administrator runs the structure (categories, synonyms, import/export).
+            KbRead => true,
+            KbEdit => matches!(self, Admin | Supervisor | Agent),
+            KbApprove => matches!(self, Admin | Supervisor),
+            KbManage => matches!(self, Admin),
         }
     }
 
@@ -113,6 +120,10 @@ keyword_enum!(
         AgentsManage = "agents.manage",
         WebhooksManage = "webhooks.manage",
         RecordingsPlay = "recordings.play",
+        KbRead = "kb.read",
+        KbEdit = "kb.edit",
+        KbApprove = "kb.approve",
+        KbManage = "kb.manage",
     }
 );
 
@@ -175,6 +186,9 @@ mod tests {
                     | Permission::AcdSupervise
                     | Permission::AgentsManage
                     | Permission::WebhooksManage
+                    | Permission::KbEdit
+                    | Permission::KbApprove
+                    | Permission::KbManage
             );
             if writes {
                 assert!(!Role::Auditor.can(*p), "auditor must not have {p}");
