@@ -7,7 +7,6 @@ import { useI18n } from './i18n';
 import { useAuth, type Permission } from './auth';
 import { AppLayout } from './components/AppLayout';
 import { Forbidden, NotFound } from './pages/Errors';
-import { ComingSoon } from './pages/ComingSoon';
 import { homePath, PageSpin } from './components/common';
 
 const LoginPage = lazy(() => import('./pages/Login'));
@@ -27,6 +26,10 @@ const IvrDesignerPage = lazy(() => import('./pages/IvrDesigner'));
 const IvrPromptsPage = lazy(() => import('./pages/IvrPrompts'));
 const AgentDesktopPage = lazy(() => import('./pages/AgentDesktop'));
 const WallboardPage = lazy(() => import('./pages/Wallboard'));
+const KbBrowserPage = lazy(() => import('./pages/KbBrowser'));
+const KbArticlePage = lazy(() => import('./pages/KbArticle'));
+const KbEditorPage = lazy(() => import('./pages/KbEditor'));
+const KbAdminPage = lazy(() => import('./pages/KbAdmin'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { me, loadError, signedOut } = useAuth();
@@ -137,7 +140,47 @@ export function Root() {
                   </RequirePerm>
                 }
               />
-              <Route path="knowledge/*" element={<ComingSoon titleKey="menu.knowledge" />} />
+              <Route
+                path="kb"
+                element={
+                  <RequirePerm perm="kb.read">
+                    <KbBrowserPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="kb/new"
+                element={
+                  <RequirePerm perm="kb.edit">
+                    <KbEditorPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="kb/admin"
+                element={
+                  <RequirePerm perm="kb.edit">
+                    <KbAdminPage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="kb/articles/:id"
+                element={
+                  <RequirePerm perm="kb.read">
+                    <KbArticlePage />
+                  </RequirePerm>
+                }
+              />
+              <Route
+                path="kb/articles/:id/edit"
+                element={
+                  <RequirePerm perm="kb.edit">
+                    <KbEditorPage />
+                  </RequirePerm>
+                }
+              />
+              <Route path="knowledge/*" element={<Navigate to="/kb" replace />} />
               <Route
                 path="ivr"
                 element={

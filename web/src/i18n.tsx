@@ -4,9 +4,11 @@ import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import 'dayjs/locale/en';
 import { ivrEn, ivrZh } from './ivr/i18n';
+import { kbEn, kbZh } from './kb/i18n';
 
 const zh = {
   ...ivrZh,
+  ...kbZh,
   'app.title': 'kefu 客服中心',
   'app.short': '客服中心',
   'lang.switch': 'English',
@@ -641,6 +643,7 @@ export type MessageKey = keyof typeof zh;
 
 const en: Record<MessageKey, string> = {
   ...ivrEn,
+  ...kbEn,
   'app.title': 'kefu Contact Center',
   'app.short': 'Contact Center',
   'lang.switch': '中文',

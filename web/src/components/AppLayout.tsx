@@ -48,7 +48,7 @@ const MAIN: MenuEntry[] = [
   { key: '/site/inbox', path: '/site/inbox', label: 'menu.siteInbox', icon: <InboxOutlined />, testId: 'menu-site-inbox', perm: 'work_orders.read', roles: ['site_staff'] },
   { key: '/customers', path: '/customers', label: 'menu.customers', icon: <UserOutlined />, testId: 'menu-customers', perm: 'customers.read' },
   { key: '/work-orders', path: '/work-orders', label: 'menu.workOrders', icon: <FileTextOutlined />, testId: 'menu-work-orders', perm: 'work_orders.read' },
-  { key: '/knowledge', path: '/knowledge', label: 'menu.knowledge', icon: <BookOutlined />, testId: 'menu-knowledge', soon: true },
+  { key: '/kb', path: '/kb', label: 'menu.knowledge', icon: <BookOutlined />, testId: 'menu-knowledge', perm: 'kb.read' },
   { key: '/ivr', path: '/ivr', label: 'menu.ivr', icon: <PartitionOutlined />, testId: 'menu-ivr', perm: 'ivr.read' },
   { key: '/wallboard', path: '/wallboard', label: 'menu.wallboard', icon: <BarChartOutlined />, testId: 'menu-wallboard', perm: 'acd.reports' },
 ];
