@@ -31,7 +31,9 @@ impl Outcome {
         Some(match s {
             "waiting" => Outcome::Waiting,
             "answered" => Outcome::Answered,
-            "abandoned" => Outcome::Abandoned,
+            // `dropped`: the caller was on the line when kefu stopped; for the caller, that is an
+            // abandoned call (not served), and the service level counts it so.
+            "abandoned" | "dropped" => Outcome::Abandoned,
             "overflowed" | "closed" => Outcome::Overflowed,
             "callback" => Outcome::Callback,
             _ => return None,

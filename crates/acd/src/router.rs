@@ -160,9 +160,20 @@ impl Acd {
     // ---- configuration ----
 
     /// Adds a queue or changes its settings (waiting callers stay).
+    /// Adds a queue or changes its settings. A queue that starts announcing tells the callers
+    /// already waiting their place at the next tick.
     pub fn upsert_queue(&mut self, cfg: QueueConfig) {
         match self.queues.get_mut(&cfg.key) {
-            Some(q) => q.cfg = cfg,
+            Some(q) => {
+                if q.cfg.announce_secs == 0 && cfg.announce_secs > 0 {
+                    for w in self.waiting.values_mut() {
+                        if w.queue == cfg.key && w.kind == WaiterKind::Caller {
+                            w.next_announce_at = Some(w.entered_at);
+                        }
+                    }
+                }
+                q.cfg = cfg;
+            }
             None => {
                 self.queues.insert(
                     cfg.key.clone(),
@@ -395,18 +406,73 @@ impl Acd {
     }
 
     /// The caller hung up to be called back: the waiting call stays at its place as a callback to
-    /// `number`. No more announcements or overflow for it.
-    pub fn to_callback(&mut self, call: CallId, number: &str) -> bool {
-        match self.waiting.get_mut(&call) {
-            Some(w) if w.kind == WaiterKind::Caller => {
-                w.kind = WaiterKind::Callback {
-                    number: number.to_string(),
-                };
-                w.next_announce_at = None;
-                true
-            }
-            _ => false,
+    /// `number`. No more announcements or overflow for it. A phone ringing for the caller stops
+    /// (its agent is free again; the callback is offered afresh, as a callback). `None`: not a
+    /// waiting caller (unknown, or already a callback).
+    pub fn to_callback(
+        &mut self,
+        call: CallId,
+        number: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Vec<Effect>> {
+        let w = self.waiting.get_mut(&call)?;
+        if w.kind != WaiterKind::Caller {
+            return None;
         }
+        w.kind = WaiterKind::Callback {
+            number: number.to_string(),
+        };
+        w.next_announce_at = None;
+        let ringing = std::mem::take(&mut w.offered_to);
+        let mut out = Vec::new();
+        for agent in ringing {
+            out.push(Effect::CancelOffer { call, agent });
+            let _ = self.apply(agent, Change::Withdrawn(call), now, &mut out);
+        }
+        self.route_into(now, &mut out);
+        Some(out)
+    }
+
+    /// A callback that was waiting when the runtime stopped, back at its place (`entered_at`, the
+    /// time the caller first joined): callers who joined later stay behind it. Refused like
+    /// [`Acd::enqueue`] for an unknown queue or a call already waiting; a full queue takes it anyway
+    /// (it was accepted before).
+    pub fn restore_callback(
+        &mut self,
+        call: CallId,
+        queue: &str,
+        priority: u8,
+        number: &str,
+        entered_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Effect>, EnqueueError> {
+        if self.waiting.contains_key(&call) {
+            return Err(EnqueueError::AlreadyWaiting);
+        }
+        if !self.queues.contains_key(queue) {
+            return Err(EnqueueError::UnknownQueue(queue.to_string()));
+        }
+        self.seq += 1;
+        self.waiting.insert(
+            call,
+            Waiter {
+                call,
+                queue: queue.to_string(),
+                priority,
+                entered_at,
+                seq: self.seq,
+                kind: WaiterKind::Callback {
+                    number: number.to_string(),
+                },
+                offered_to: BTreeSet::new(),
+                declined: BTreeSet::new(),
+                next_announce_at: None,
+                callback_offered: true,
+            },
+        );
+        let mut out = Vec::new();
+        self.route_into(now, &mut out);
+        Ok(out)
     }
 
     /// `agent`'s phone answered `call`. Refused when the agent is not ringing for it (a double or

@@ -636,7 +636,7 @@ fn reconcile_leaves_a_fresh_offer_alone_for_the_grace_period() {
     acd.change(aid(1), Change::NotReady("break".into()), t(1))
         .unwrap();
     acd.enqueue(cid(1), "q", 0, t(2)).unwrap();
-    assert!(acd.to_callback(cid(1), "13800000001"));
+    assert!(acd.to_callback(cid(1), "13800000001", t(3)).is_some());
     acd.change(aid(1), Change::Ready, t(10)).unwrap();
     for s in 10..15 {
         assert!(acd.reconcile(|_| false, t(s)).is_empty(), "at {s}");

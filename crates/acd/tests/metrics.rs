@@ -188,6 +188,7 @@ fn outcomes_parse() {
     assert_eq!(Outcome::parse("waiting"), Some(Outcome::Waiting));
     assert_eq!(Outcome::parse("answered"), Some(Outcome::Answered));
     assert_eq!(Outcome::parse("abandoned"), Some(Outcome::Abandoned));
+    assert_eq!(Outcome::parse("dropped"), Some(Outcome::Abandoned));
     assert_eq!(Outcome::parse("overflowed"), Some(Outcome::Overflowed));
     assert_eq!(Outcome::parse("closed"), Some(Outcome::Overflowed));
     assert_eq!(Outcome::parse("callback"), Some(Outcome::Callback));

@@ -200,12 +200,13 @@ impl World {
                 Some(c) => self.acd.leave(c, now),
                 None => Vec::new(),
             },
-            Op::ToCallback(i) => {
-                if let Some(c) = self.call(i) {
-                    self.acd.to_callback(c, "13800000000");
-                }
-                Vec::new()
-            }
+            Op::ToCallback(i) => match self.call(i) {
+                Some(c) => self
+                    .acd
+                    .to_callback(c, "13800000000", now)
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            },
             Op::AnswerOffered(w, a) => {
                 let offered = self.offered();
                 if offered.is_empty() {

@@ -230,7 +230,7 @@ fn max_wait_with_callback_keeps_the_place_while_the_caller_decides() {
     // Asked once only.
     assert!(overflows(&acd.tick(t(65))).is_empty());
     // Accepted: a callback at the same place.
-    assert!(acd.to_callback(cid(1), "13800000001"));
+    assert!(acd.to_callback(cid(1), "13800000001", t(66)).is_some());
     assert_eq!(acd.position(cid(1)), Some(1));
     assert_eq!(
         overflows(&acd.tick(t(70))),
@@ -326,12 +326,15 @@ fn a_callback_keeps_its_place_and_is_offered_with_the_number() {
     acd.enqueue(cid(1), "q", 0, t(0)).unwrap();
     acd.enqueue(cid(2), "q", 0, t(5)).unwrap();
     acd.enqueue(cid(3), "q", 0, t(10)).unwrap();
-    assert!(acd.to_callback(cid(2), "13800000002"));
+    assert!(acd.to_callback(cid(2), "13800000002", t(11)).is_some());
     assert!(
-        !acd.to_callback(cid(2), "13800000002"),
+        acd.to_callback(cid(2), "13800000002", t(11)).is_none(),
         "already a callback"
     );
-    assert!(!acd.to_callback(cid(9), "13800000002"), "unknown call");
+    assert!(
+        acd.to_callback(cid(9), "13800000002", t(11)).is_none(),
+        "unknown call"
+    );
     assert_eq!(
         acd.waiter(cid(2)).unwrap().kind,
         WaiterKind::Callback {
@@ -429,6 +432,29 @@ fn announcements_stop_when_the_queue_turns_them_off() {
 }
 
 #[test]
+fn a_queue_that_starts_announcing_tells_callers_already_waiting() {
+    let mut acd = Acd::new();
+    let mut q = queue("q", Strategy::LongestIdle);
+    q.announce_secs = 0;
+    acd.upsert_queue(q.clone());
+    acd.enqueue(cid(1), "q", 0, t(0)).unwrap();
+    acd.enqueue(cid(2), "q", 0, t(1)).unwrap();
+    acd.enqueue(cid(3), "q", 0, t(2)).unwrap();
+    assert!(acd.to_callback(cid(3), "13800000003", t(3)).is_some());
+    assert!(announcements(&acd.tick(t(10))).is_empty());
+    q.announce_secs = 30;
+    acd.upsert_queue(q);
+    // At the next tick, in queue order; not the callback (nobody on its line).
+    let told: Vec<_> = announcements(&acd.tick(t(11)))
+        .into_iter()
+        .map(|(c, p, _)| (c, p))
+        .collect();
+    assert_eq!(told, vec![(cid(1), 1), (cid(2), 2)]);
+    assert!(announcements(&acd.tick(t(40))).is_empty());
+    assert_eq!(announcements(&acd.tick(t(41))).len(), 2, "every 30 s after");
+}
+
+#[test]
 fn a_missed_agent_is_skipped_for_that_call_while_others_are_ready() {
     let mut acd = Acd::new();
     acd.upsert_queue(queue("q", Strategy::SkillsBased));
@@ -501,4 +527,76 @@ fn a_caller_who_leaves_while_ringing_frees_the_agent_without_a_miss() {
     assert_eq!(published(&fx, aid(1)), ["ready"]);
     assert_eq!(acd.agent(aid(1)).unwrap().missed_in_row, 0);
     assert!(acd.leave(cid(1), t(4)).is_empty());
+}
+
+#[test]
+fn a_callback_chosen_while_an_agent_rings_stops_that_ring_and_is_offered_again_as_a_callback() {
+    let mut acd = Acd::new();
+    acd.upsert_queue(queue("q", Strategy::LongestIdle));
+    acd.insert_agent(agent(1, &[("q", 1)]));
+    login_ready(&mut acd, 1, t(0));
+    let (_, fx) = acd.enqueue(cid(1), "q", 0, t(1)).unwrap();
+    assert_eq!(offer(&fx), (cid(1), vec![aid(1)]));
+    let fx = acd.to_callback(cid(1), "13800000001", t(3)).unwrap();
+    assert_eq!(cancels(&fx), vec![(cid(1), aid(1))]);
+    // Freed and offered the same place again, now to dial the number after the agent answers.
+    let again: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Offer {
+                call,
+                agents,
+                callback,
+                ..
+            } => Some((*call, agents.clone(), callback.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        again,
+        vec![(cid(1), vec![aid(1)], Some("13800000001".to_string()))]
+    );
+    assert_eq!(state_name(&acd, aid(1)), "reserved");
+}
+
+#[test]
+fn a_restored_callback_keeps_its_place_before_callers_who_joined_after_it() {
+    let mut acd = Acd::new();
+    let mut q = queue("q", Strategy::LongestIdle);
+    q.max_wait_secs = 60;
+    q.overflow = Overflow::Callback;
+    acd.upsert_queue(q);
+    acd.insert_agent(agent(1, &[("q", 1)]));
+    acd.login(aid(1), None, None, false, t(0)).unwrap();
+    // The runtime restarted at t(100); the callback had joined at t(10), a new caller joins at t(101).
+    assert!(
+        acd.restore_callback(cid(1), "q", 0, "13800000001", t(10), t(100))
+            .unwrap()
+            .is_empty()
+    );
+    acd.enqueue(cid(2), "q", 0, t(101)).unwrap();
+    assert_eq!(acd.position(cid(1)), Some(1));
+    assert_eq!(acd.position(cid(2)), Some(2));
+    assert_eq!(
+        acd.waiter(cid(1)).unwrap().kind,
+        WaiterKind::Callback {
+            number: "13800000001".into()
+        }
+    );
+    // No overflow or callback question for it, however long it waited (the later caller is asked).
+    assert_eq!(
+        overflows(&acd.tick(t(10_000))),
+        vec![(cid(2), Overflow::Callback, OverflowCause::Timeout)]
+    );
+    assert!(acd.waiter(cid(1)).is_some());
+    let fx = acd.change(aid(1), Change::Ready, t(10_001)).unwrap();
+    assert_eq!(offer(&fx).0, cid(1));
+    assert_eq!(
+        acd.restore_callback(cid(1), "q", 0, "13800000001", t(10), t(10_002)),
+        Err(EnqueueError::AlreadyWaiting)
+    );
+    assert_eq!(
+        acd.restore_callback(cid(3), "nope", 0, "13800000001", t(10), t(10_002)),
+        Err(EnqueueError::UnknownQueue("nope".into()))
+    );
 }
