@@ -59,6 +59,8 @@ export interface KbArticle extends KbArticleSummary {
   updated_at?: string;
   author_name?: string | null;
   updated_by_name?: string | null;
+  /** Who saved the version shown (an author may not approve their own version unless an administrator). */
+  version_by?: string | null;
   review_comment?: string | null;
   favorite: boolean;
   views: number;
@@ -175,6 +177,45 @@ export function diffLines(v: unknown): DiffLine[] {
   return out;
 }
 
+type Raw = Record<string, unknown>;
+
+/**
+ * An article as the API sends it, in the contract's flat shape. A version's fields nested under
+ * `content` (the store's shape) are lifted, and the store's names are read too.
+ */
+export function normArticle<T extends KbArticleSummary = KbArticle>(raw: unknown): T {
+  const r = (raw ?? {}) as Raw;
+  const content = (r.content && typeof r.content === 'object' ? r.content : {}) as Raw;
+  const out = { ...content, ...r } as Raw;
+  delete out.content;
+  out.id ??= r.article_id;
+  out.tags ??= [];
+  out.review_comment ??= r.reject_comment;
+  out.author_name ??= r.version_by_name ?? r.created_by_name;
+  out.attachments ??= [];
+  return out as unknown as T;
+}
+
+function normVersion(raw: unknown): KbVersion {
+  const r = (raw ?? {}) as Raw;
+  const content = (r.content && typeof r.content === 'object' ? r.content : {}) as Raw;
+  return { ...r, title: (r.title ?? content.title) as string | undefined } as KbVersion;
+}
+
+function normHot(raw: unknown): HotArticle {
+  const r = normArticle<KbArticleSummary>(raw) as unknown as Raw;
+  const a = (r.article && typeof r.article === 'object' ? normArticle<KbArticleSummary>(r.article) : {}) as Raw;
+  return { ...a, ...r, id: (r.id ?? a.id) as string, title: (r.title ?? a.title ?? '') as string } as HotArticle;
+}
+
+/** Synonym groups: `[{ words }]` (the contract), or `{ groups: [[…]] }` / `[[…]]`. */
+export function normSynonyms(raw: unknown): SynonymGroup[] {
+  const list = Array.isArray(raw) ? raw : ((raw as Raw)?.groups as unknown[]) ?? [];
+  return list
+    .map((g) => (Array.isArray(g) ? { words: g.map(String) } : { words: (((g as Raw)?.words as unknown[]) ?? []).map(String) }))
+    .filter((g) => g.words.length);
+}
+
 export const kbUrls = {
   attachment: (id: string) => `${API_BASE}/kb/attachments/${enc(id)}`,
   export: (format: 'markdown' | 'xlsx') => `${API_BASE}/kb/export?format=${format}`,
@@ -195,24 +236,27 @@ export const kbApi = {
   deleteCategory: (id: string) => request<void>('DELETE', `/kb/categories/${enc(id)}`),
 
   articles: async (q: Query) => {
-    const r = await request<Page<KbArticleSummary> | KbArticleSummary[]>('GET', '/kb/articles', { query: q });
-    return Array.isArray(r) ? { items: r, total: r.length, page: 1, per_page: r.length } : r;
+    const r = await request<Page<unknown> | unknown[]>('GET', '/kb/articles', { query: q });
+    const page = Array.isArray(r) ? { items: r, total: r.length, page: 1, per_page: r.length } : r;
+    return { ...page, items: (page.items ?? []).map((x) => normArticle<KbArticleSummary>(x)) };
   },
-  article: (id: string, opts: { latest?: boolean; count?: boolean } = {}) =>
-    request<KbArticle>('GET', art(id), { query: { latest: opts.latest ? 1 : undefined, count: opts.count === false ? 0 : undefined } }),
-  createArticle: (a: ArticleInput) => request<KbArticle>('POST', '/kb/articles', { body: a }),
-  updateArticle: (id: string, a: Partial<ArticleInput> & { expected_version: number }) =>
-    request<KbArticle>('PATCH', art(id), { body: a }),
-  submit: (id: string) => request<KbArticle>('POST', `${art(id)}/submit`, { body: {} }),
-  approve: (id: string) => request<KbArticle>('POST', `${art(id)}/approve`, { body: {} }),
-  reject: (id: string, comment: string) => request<KbArticle>('POST', `${art(id)}/reject`, { body: { comment } }),
-  archive: (id: string) => request<KbArticle>('POST', `${art(id)}/archive`, { body: {} }),
+  article: async (id: string, opts: { latest?: boolean; count?: boolean } = {}) =>
+    normArticle(
+      await request<unknown>('GET', art(id), { query: { latest: opts.latest ? 1 : undefined, count: opts.count === false ? 0 : undefined } }),
+    ),
+  createArticle: async (a: ArticleInput) => normArticle(await request<unknown>('POST', '/kb/articles', { body: a })),
+  updateArticle: async (id: string, a: Partial<ArticleInput> & { expected_version: number }) =>
+    normArticle(await request<unknown>('PATCH', art(id), { body: a })),
+  submit: (id: string) => request<unknown>('POST', `${art(id)}/submit`, { body: {} }),
+  approve: (id: string) => request<unknown>('POST', `${art(id)}/approve`, { body: {} }),
+  reject: (id: string, comment: string) => request<unknown>('POST', `${art(id)}/reject`, { body: { comment } }),
+  archive: (id: string) => request<unknown>('POST', `${art(id)}/archive`, { body: {} }),
 
-  versions: async (id: string) => itemsOf(await request<KbVersion[] | Page<KbVersion>>('GET', `${art(id)}/versions`)),
-  version: (id: string, n: number) => request<KbArticle>('GET', `${art(id)}/versions/${n}`),
+  versions: async (id: string) => itemsOf(await request<unknown[] | Page<unknown>>('GET', `${art(id)}/versions`)).map(normVersion),
+  version: async (id: string, n: number) => normArticle(await request<unknown>('GET', `${art(id)}/versions/${n}`)),
   diff: async (id: string, from: number, to: number) =>
     diffLines(await request<unknown>('GET', `${art(id)}/diff`, { query: { from, to } })),
-  restore: (id: string, version: number) => request<KbArticle>('POST', `${art(id)}/restore`, { body: { version } }),
+  restore: (id: string, version: number) => request<unknown>('POST', `${art(id)}/restore`, { body: { version } }),
 
   uploadAttachment: (id: string, file: File) => upload<KbAttachment>('POST', `${art(id)}/attachments`, file),
   deleteAttachment: (id: string) => request<void>('DELETE', `/kb/attachments/${enc(id)}`),
@@ -222,13 +266,13 @@ export const kbApi = {
   click: (id: string, q: string) => request<void>('POST', `${art(id)}/click`, { body: { q } }),
   vote: (id: string, helpful: boolean) => request<void>('POST', `${art(id)}/vote`, { body: { helpful } }),
   favorite: (id: string, on: boolean) => request<void>(on ? 'PUT' : 'DELETE', `${art(id)}/favorite`),
-  favorites: async () => itemsOf(await request<KbArticleSummary[] | Page<KbArticleSummary>>('GET', '/kb/favorites')),
+  favorites: async () => itemsOf(await request<unknown[] | Page<unknown>>('GET', '/kb/favorites')).map((x) => normArticle<KbArticleSummary>(x)),
   hot: async (period: HotPeriod, limit = 10) =>
-    itemsOf(await request<HotArticle[] | Page<HotArticle>>('GET', '/kb/hot', { query: { period, limit } })),
+    itemsOf(await request<unknown[] | Page<unknown>>('GET', '/kb/hot', { query: { period, limit } })).map(normHot),
 
   noResults: async (from?: string, to?: string) =>
     itemsOf(await request<NoResultQuery[] | Page<NoResultQuery>>('GET', '/kb/no-results', { query: { from, to } })),
-  synonyms: () => request<SynonymGroup[]>('GET', '/kb/synonyms'),
+  synonyms: async () => normSynonyms(await request<unknown>('GET', '/kb/synonyms')),
   saveSynonyms: (groups: SynonymGroup[]) => request<SynonymGroup[] | void>('PUT', '/kb/synonyms', { body: groups }),
   importArchive: (file: File) => upload<Record<string, unknown>>('POST', '/kb/import', file),
 };

@@ -180,6 +180,7 @@ export function KbSearchBox({
     <AutoComplete
       value={value}
       style={style}
+      defaultActiveFirstOption={false}
       options={options.map((s) => ({
         value: `kb-suggest:${s.id}`,
         label: (

@@ -83,6 +83,7 @@ export const kbZh = {
   'kb.review.commentRequired': '请填写驳回意见',
   'kb.review.rejectedWith': '审核被驳回',
   'kb.review.nothing': '当前没有可执行的审核操作',
+  'kb.review.ownVersion': '这是你自己保存的版本，需要其他审核人审核通过',
   'kb.review.done.submit': '已提交审核',
   'kb.review.done.approve': '已发布',
   'kb.review.done.reject': '已驳回',
@@ -167,6 +168,7 @@ export const kbZh = {
   'kb.io.k.articles': '文章',
   'kb.io.k.categories': '分类',
   'kb.io.k.synonyms': '同义词组',
+  'kb.io.k.categories_created': '新建分类',
 
   'kb.panel.searchCall': '按来电搜索：{q}',
   'kb.panel.more': '在知识库中查看全部 {n} 篇',
@@ -259,6 +261,7 @@ export const kbEn: Record<KbKey, string> = {
   'kb.review.commentRequired': 'Please say why',
   'kb.review.rejectedWith': 'The review rejected this version',
   'kb.review.nothing': 'No review step to take now',
+  'kb.review.ownVersion': 'You saved this version: another reviewer approves it',
   'kb.review.done.submit': 'Submitted for review',
   'kb.review.done.approve': 'Published',
   'kb.review.done.reject': 'Rejected',
@@ -343,6 +346,7 @@ export const kbEn: Record<KbKey, string> = {
   'kb.io.k.articles': 'Articles',
   'kb.io.k.categories': 'Categories',
   'kb.io.k.synonyms': 'Synonym groups',
+  'kb.io.k.categories_created': 'Categories created',
 
   'kb.panel.searchCall': 'Search for the call: {q}',
   'kb.panel.more': 'All {n} in the knowledge base',

@@ -28,11 +28,16 @@ import { VersionHistory } from '../kb/history';
 type ReviewAction = 'submit' | 'approve' | 'reject' | 'archive';
 
 /** The workflow steps worth offering for the article's state and the user's permissions (the server decides). */
-export function reviewActions(a: Pick<KbArticle, 'status' | 'version' | 'published_version'>, can: (p: 'kb.edit' | 'kb.approve') => boolean): ReviewAction[] {
+export function reviewActions(
+  a: Pick<KbArticle, 'status' | 'version' | 'published_version'>,
+  can: (p: 'kb.edit' | 'kb.approve') => boolean,
+  ownVersion: boolean,
+): ReviewAction[] {
   const out: ReviewAction[] = [];
   const newDraft = a.status === 'published' && !!a.published_version && a.version > a.published_version;
   if (can('kb.edit') && (a.status === 'draft' || newDraft)) out.push('submit');
-  if (can('kb.approve') && (a.status === 'in_review' || a.status === 'draft' || newDraft)) out.push('approve');
+  // An author may not approve (nor publish) their own version unless an administrator.
+  if (can('kb.approve') && !ownVersion && (a.status === 'in_review' || a.status === 'draft' || newDraft)) out.push('approve');
   if (can('kb.approve') && a.status === 'in_review') out.push('reject');
   if (can('kb.approve') && a.status === 'published') out.push('archive');
   return out;
@@ -41,7 +46,7 @@ export function reviewActions(a: Pick<KbArticle, 'status' | 'version' | 'publish
 export default function KbArticlePage() {
   const { id = '' } = useParams();
   const { t } = useI18n();
-  const { can } = useAuth();
+  const { can, me } = useAuth();
   const navigate = useNavigate();
   const { message } = App.useApp();
   const editor = can('kb.edit');
@@ -100,7 +105,8 @@ export default function KbArticlePage() {
   }
   if (!article) return <PageSpin />;
 
-  const actions = reviewActions(article, (p) => can(p));
+  const ownVersion = !!me && !!article.version_by && article.version_by === me.id && me.role !== 'admin';
+  const actions = reviewActions(article, (p) => can(p), ownVersion);
   const path = categoryNames(cats.tree, article.category_id).join(' / ');
   const newerThanPublished = editor && !!article.published_version && article.version !== article.published_version;
 
@@ -181,6 +187,11 @@ export default function KbArticlePage() {
                   ) : null}
                   {!actions.length ? <Typography.Text type="secondary">{t('kb.review.nothing')}</Typography.Text> : null}
                 </Space>
+                {ownVersion && can('kb.approve') && (article.status === 'in_review' || article.status === 'draft') ? (
+                  <Typography.Text type="secondary" data-testid="kb-own-version">
+                    {t('kb.review.ownVersion')}
+                  </Typography.Text>
+                ) : null}
               </Space>
             </Card>
             <VersionHistory articleId={article.id} currentVersion={article.version} canRestore={can('kb.edit')} onRestored={() => void load(false)} />
