@@ -7,7 +7,6 @@ import dayjs from 'dayjs';
 import { useI18n } from '../i18n';
 import { problemText } from '../acd/common';
 import { kbApi, type DiffLine, type KbVersion } from './api';
-import { kbLabel } from './common';
 
 export function DiffView({ lines }: { lines: DiffLine[] }) {
   const { t } = useI18n();
@@ -98,19 +97,18 @@ export function VersionHistory({
           {
             title: t('kb.history.version'),
             dataIndex: 'version',
-            width: 70,
-            render: (n: number) => (
-              <span>
+            width: 90,
+            render: (n: number, v) => (
+              <span title={v.title} style={{ whiteSpace: 'nowrap' }}>
                 v{n}
                 {n === currentVersion ? <Typography.Text type="secondary"> ({t('kb.history.current')})</Typography.Text> : null}
               </span>
             ),
           },
-          { title: t('kb.field.title'), dataIndex: 'title', ellipsis: true },
           {
             title: t('kb.history.by'),
             key: 'by',
-            width: 110,
+            ellipsis: true,
             render: (_: unknown, v) => v.author_name ?? v.created_by_name ?? '',
           },
           {
@@ -122,13 +120,12 @@ export function VersionHistory({
               return at ? dayjs(at).format('YYYY-MM-DD HH:mm') : '';
             },
           },
-          { title: t('kb.field.status'), dataIndex: 'status', width: 80, render: (s?: string) => kbLabel(t, 'kb.status', s) },
           {
             title: t('common.actions'),
             key: 'actions',
             width: 170,
             render: (_: unknown, v) => (
-              <Space size={4}>
+              <Space size={0}>
                 <Button
                   size="small"
                   type="link"
