@@ -211,7 +211,11 @@ test('a supervisor writes an article with a <script> (never run), an administrat
       await page.getByText('已保存（v2）').waitFor();
       await page.goto(`/kb/articles/${id}`);
       await page.locator('[data-testid="kb-article"][data-version="2"]').waitFor();
-      await page.getByTestId('kb-newer-than-published').waitFor();
+      // Readers still get v1 until v2 is approved: the page shows the published text first, the latest on a click.
+      await page.locator('[data-testid="kb-newer-than-published"][data-showing="published"]').waitFor();
+      await page.getByTestId('kb-article-body').getByText('关火后再检查').waitFor();
+      await page.getByTestId('kb-show-latest').click();
+      await page.getByTestId('kb-article-body').getByText('先开窗通风再检查').waitFor();
       await page.locator('[data-testid="kb-version-row"]').nth(1).waitFor();
       await page.getByTestId('kb-diff-run').click();
       const ins = page.locator('[data-testid="kb-diff-line"][data-op="insert"]', { hasText: '先开窗通风再检查' });

@@ -70,7 +70,10 @@ export const kbZh = {
   'kb.cat.dragHint': '拖动分类可调整位置和层级',
 
   'kb.article.notFound': '文章不存在或已下线',
-  'kb.article.newerThanPublished': '正在查看最新版本 v{v}；坐席和客户看到的仍是已发布的 v{p}，直到新版本审核通过。',
+  'kb.article.showingPublished': '这是已发布的 v{p}（坐席和客户看到的内容）；更新的 v{v} 目前为“{status}”。',
+  'kb.article.showingLatest': '正在查看最新版本 v{v}；坐席和客户看到的仍是已发布的 v{p}，直到新版本审核通过。',
+  'kb.article.viewLatest': '查看最新 v{v}',
+  'kb.article.viewPublished': '查看已发布 v{p}',
   'kb.review.title': '审核',
   'kb.review.state': '状态：{status} · 版本 v{v}',
   'kb.review.published': '已发布 v{v}',
@@ -247,8 +250,10 @@ export const kbEn: Record<KbKey, string> = {
   'kb.cat.dragHint': 'Drag categories to reorder or nest them',
 
   'kb.article.notFound': 'The article does not exist or is no longer published',
-  'kb.article.newerThanPublished':
-    'You are reading the latest version v{v}; agents and customers still see the published v{p} until the new one is approved.',
+  'kb.article.showingPublished': 'This is the published v{p} (what agents and customers read); the newer v{v} is “{status}”.',
+  'kb.article.showingLatest': 'You are reading the latest version v{v}; agents and customers still see the published v{p} until it is approved.',
+  'kb.article.viewLatest': 'Show the latest v{v}',
+  'kb.article.viewPublished': 'Show the published v{p}',
   'kb.review.title': 'Review',
   'kb.review.state': 'Status: {status} · version v{v}',
   'kb.review.published': 'published v{v}',

@@ -51,6 +51,10 @@ export default function KbArticlePage() {
   const { message } = App.useApp();
   const editor = can('kb.edit');
   const [article, setArticle] = useState<KbArticle | null>(null);
+  // Editors read the latest version; when a newer one waits for approval, the published one is what agents
+  // and customers read, so it is shown first and the latest one a click away.
+  const [published, setPublished] = useState<KbArticle | null>(null);
+  const [showLatest, setShowLatest] = useState(false);
   const [error, setError] = useState<ApiError | string | null>(null);
   const [busy, setBusy] = useState<ReviewAction | null>(null);
   const [rejecting, setRejecting] = useState(false);
@@ -60,6 +64,8 @@ export default function KbArticlePage() {
     async (count: boolean) => {
       try {
         const a = await kbApi.article(id, { latest: editor, count });
+        const pending = editor && a.status !== 'archived' && !!a.published_version && a.version !== a.published_version;
+        setPublished(pending ? await kbApi.article(id, { count: false }).catch(() => null) : null);
         setArticle(a);
         setError(null);
       } catch (e) {
@@ -71,6 +77,7 @@ export default function KbArticlePage() {
 
   useEffect(() => {
     setArticle(null);
+    setShowLatest(false);
     void load(true);
   }, [load]);
 
@@ -107,8 +114,7 @@ export default function KbArticlePage() {
 
   const ownVersion = !!me && !!article.version_by && article.version_by === me.id && me.role !== 'admin';
   const actions = reviewActions(article, (p) => can(p), ownVersion);
-  const path = categoryNames(cats.tree, article.category_id).join(' / ');
-  const newerThanPublished = editor && !!article.published_version && article.version !== article.published_version;
+  const shown: KbArticle = published && !showLatest ? { ...published, favorite: article.favorite, views: article.views, helpful: article.helpful, unhelpful: article.unhelpful, my_vote: article.my_vote } : article;
 
   return (
     <Row gutter={[12, 12]} data-testid="kb-article" data-id={article.id} data-version={article.version} data-status={article.status}>
@@ -118,7 +124,7 @@ export default function KbArticlePage() {
             <Space wrap>
               <Button type="text" icon={<ArrowLeftOutlined />} onClick={() => navigate(-1)} data-testid="kb-back" aria-label={t('common.back')} />
               <span data-testid="kb-article-title" style={{ whiteSpace: 'normal' }}>
-                {article.title}
+                {shown.title}
               </span>
               {editor ? <ArticleStatusTag status={article.status} testId="kb-article-status" /> : null}
             </Space>
@@ -135,20 +141,30 @@ export default function KbArticlePage() {
           }
         >
           <Space direction="vertical" size={12} style={{ width: '100%' }}>
-            <ArticleFacts article={article} path={path} />
-            {newerThanPublished ? (
+            <ArticleFacts article={shown} path={categoryNames(cats.tree, shown.category_id).join(' / ')} />
+            {published ? (
               <Alert
                 type="info"
                 showIcon
                 data-testid="kb-newer-than-published"
-                message={t('kb.article.newerThanPublished', { v: article.version, p: article.published_version ?? '' })}
+                data-showing={showLatest ? 'latest' : 'published'}
+                message={
+                  showLatest
+                    ? t('kb.article.showingLatest', { v: article.version, p: article.published_version ?? '' })
+                    : t('kb.article.showingPublished', { v: article.version, p: article.published_version ?? '', status: t(`kb.status.${article.status}`) })
+                }
+                action={
+                  <Button size="small" onClick={() => setShowLatest((x) => !x)} data-testid={showLatest ? 'kb-show-published' : 'kb-show-latest'}>
+                    {showLatest ? t('kb.article.viewPublished', { p: article.published_version ?? '' }) : t('kb.article.viewLatest', { v: article.version })}
+                  </Button>
+                }
               />
             ) : null}
             {article.review_comment && article.status === 'draft' ? (
               <Alert type="warning" showIcon data-testid="kb-review-comment" message={t('kb.review.rejectedWith')} description={article.review_comment} />
             ) : null}
-            <ArticleBody article={article} />
-            <AttachmentList article={article} />
+            <ArticleBody article={shown} />
+            <AttachmentList article={shown} />
             <Divider style={{ margin: '8px 0' }} />
             <VoteButtons article={article} onChanged={(v) => setArticle((a) => (a ? { ...a, ...v } : a))} />
           </Space>
