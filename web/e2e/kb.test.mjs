@@ -225,6 +225,27 @@ test('a supervisor writes an article with a <script> (never run), an administrat
       assert.equal(await ins.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(217, 247, 190)', 'inserted lines are green');
       assert.equal(await del.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(255, 204, 199)', 'deleted lines are red');
       assert.equal(await page.evaluate(() => window.__kbXss), undefined, 'the script never ran');
+
+      // Someone else saves while the editor is open: saving answers 409, said as such, and nothing is lost.
+      await page.goto(`/kb/articles/${id}/edit`);
+      await page.getByTestId('kb-field-body').waitFor();
+      const latest = await apiGet(adm.context, `/kb/articles/${id}?latest=1&count=0`);
+      const fields = { ...(latest.content ?? {}), ...latest };
+      const other = await adm.context.request.patch(`/api/v1/kb/articles/${id}`, {
+        data: {
+          title: fields.title,
+          category_id: fields.category_id,
+          body: `${fields.body}\n\n管理员补充的一句`,
+          tags: fields.tags,
+          visibility: fields.visibility,
+          expected_version: fields.version,
+        },
+      });
+      assert.equal(other.status(), 200, `the administrator's save: ${await other.text()}`);
+      await page.getByTestId('kb-field-body').fill('被别人抢先修改的内容');
+      await page.getByTestId('kb-save').click();
+      await page.getByTestId('kb-conflict').waitFor();
+      assert.equal(await page.getByTestId('kb-field-body').inputValue(), '被别人抢先修改的内容', 'the unsaved text stays');
     });
   } finally {
     await adm.context.close();
