@@ -1,1 +1,15 @@
 //! The knowledge base (知识库) without I/O. See docs/kb.md for the contract.
+//!
+//! Bytes in, bytes out: the store, the index and the API do the I/O; the demo KB is compiled in.
+
+pub mod model;
+pub mod render;
+pub mod synonyms;
+
+pub use kefu_domain::{FieldError, FieldErrors};
+pub use model::{
+    ArticleDraft, ArticleFields, ArticleStatus, CategoryName, Slug, Tags, Title, Visibility,
+    check_body, check_validity, is_valid_on, parse_date,
+};
+pub use render::{plain_text, render};
+pub use synonyms::{SynonymGroup, Synonyms};
