@@ -18,6 +18,7 @@ mod imports;
 mod ivr_data;
 mod ivr_flows;
 mod ivr_prompts;
+mod kb;
 mod migration;
 mod notifications;
 mod org;
@@ -57,6 +58,11 @@ pub use ivr_flows::{
     TraceOf, issue_errors, issue_field, valid_flow_key,
 };
 pub use ivr_prompts::{IvrPrompt, PROMPT_LANGUAGES, PromptRecording, custom_prompt_path};
+pub use kb::{
+    KB_STATUSES, KbArticle, KbArticleQuery, KbAttachmentMeta, KbCategory, KbCategoryChanges,
+    KbContent, KbCounts, KbHot, KbImportArticle, KbImportReport, KbNoResult, KbSynonyms,
+    KbTransition, KbVersion, KbView, NewKbArticle,
+};
 pub use notifications::{NewNotification, Notification, NotificationPage, Recipients};
 pub use org::{Credential, CredentialKind, NewUnit, NewUser, Unit, UnitChanges, User, UserChanges};
 pub use saved_filters::SavedFilter;

@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(WorkOrders),
             Box::new(Ivr),
             Box::new(Acd),
+            Box::new(Kb),
         ]
     }
 }
@@ -1345,6 +1346,228 @@ impl MigrationTrait for Acd {
             "calendar",
         ] {
             m.alter_table(Table::alter().table("queues").drop_column(c).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The knowledge base (issue 7, `docs/kb.md`): categories, articles with every version, attachments,
+/// favorites, counted events and votes, the log of searches without results, and synonyms.
+struct Kb;
+
+impl MigrationName for Kb {
+    fn name(&self) -> &str {
+        "m20261201_000007_kb"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Kb {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // A tree: `parent_id` NULL for a root; names unique among siblings (checked by the store,
+        // since NULL parents do not collide in a unique index).
+        m.create_table(
+            Table::create()
+                .table("kb_categories")
+                .col(pk_uuid("id"))
+                .col(uuid_null("parent_id"))
+                .col(string("name"))
+                .col(integer("position"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("kb_categories", "parent_id", "kb_categories"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_kb_categories_parent",
+            "kb_categories",
+            &["parent_id", "position"],
+        ))
+        .await?;
+        // An article's identity and workflow; its content lives in its versions. `current_version`
+        // is the latest, `published_version` what readers see (NULL: nothing published).
+        m.create_table(
+            Table::create()
+                .table("kb_articles")
+                .col(pk_uuid("id"))
+                .col(string_uniq("slug"))
+                .col(string("status"))
+                .col(integer("current_version"))
+                .col(integer_null("published_version"))
+                .col(uuid_null("author_id"))
+                .col(uuid_null("submitted_by"))
+                .col(uuid_null("reviewer_id"))
+                .col(string_null("reviewer_name"))
+                .col(timestamp_with_time_zone_null("reviewed_at"))
+                .col(text_null("reject_comment"))
+                .col(timestamp_with_time_zone_null("published_at"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_kb_articles_status", "kb_articles", &["status"]))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("kb_article_versions")
+                .col(pk_uuid("id"))
+                .col(uuid("article_id"))
+                .col(integer("version"))
+                .col(text("title"))
+                .col(uuid("category_id"))
+                .col(json_binary("tags"))
+                .col(string("visibility"))
+                .col(date_null("valid_from"))
+                .col(date_null("valid_to"))
+                .col(text("body"))
+                .col(text_null("note"))
+                .col(uuid_null("created_by"))
+                .col(string("created_by_name"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk("kb_article_versions", "article_id", "kb_articles"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index(
+                "ux_kb_article_versions",
+                "kb_article_versions",
+                &["article_id", "version"],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_kb_article_versions_category",
+            "kb_article_versions",
+            &["category_id"],
+        ))
+        .await?;
+        // Files of an article, kept whole in the database like work-order attachments.
+        m.create_table(
+            Table::create()
+                .table("kb_attachments")
+                .col(pk_uuid("id"))
+                .col(uuid("article_id"))
+                .col(string("filename"))
+                .col(string("content_type"))
+                .col(big_integer("size"))
+                .col(string("sha256"))
+                .col(blob("content"))
+                .col(uuid_null("uploaded_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk("kb_attachments", "article_id", "kb_articles"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_kb_attachments_article",
+            "kb_attachments",
+            &["article_id"],
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("kb_favorites")
+                .col(pk_uuid("id"))
+                .col(uuid("user_id"))
+                .col(uuid("article_id"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk("kb_favorites", "article_id", "kb_articles"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index("ux_kb_favorites", "kb_favorites", &["user_id", "article_id"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        // Counted events: `view` and `click` (from a search hit, with its query).
+        m.create_table(
+            Table::create()
+                .table("kb_events")
+                .col(pk_uuid("id"))
+                .col(uuid("article_id"))
+                .col(string("kind"))
+                .col(uuid_null("user_id"))
+                .col(text_null("query"))
+                .col(timestamp_with_time_zone("at"))
+                .foreign_key(&mut fk("kb_events", "article_id", "kb_articles"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_kb_events_at", "kb_events", &["at"]))
+            .await?;
+        m.create_index(index(
+            "ix_kb_events_article",
+            "kb_events",
+            &["article_id", "kind"],
+        ))
+        .await?;
+        // One vote per user and article, changeable.
+        m.create_table(
+            Table::create()
+                .table("kb_votes")
+                .col(pk_uuid("id"))
+                .col(uuid("article_id"))
+                .col(uuid("user_id"))
+                .col(boolean("helpful"))
+                .col(timestamp_with_time_zone("at"))
+                .foreign_key(&mut fk("kb_votes", "article_id", "kb_articles"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index("ux_kb_votes", "kb_votes", &["article_id", "user_id"])
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("kb_no_results")
+                .col(pk_uuid("id"))
+                .col(text("query"))
+                .col(string("audience"))
+                .col(uuid_null("user_id"))
+                .col(timestamp_with_time_zone("at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_kb_no_results_at", "kb_no_results", &["at"]))
+            .await?;
+        // One row (id 1): the synonym groups and a version counted up on every change.
+        m.create_table(
+            Table::create()
+                .table("kb_synonyms")
+                .col(integer("id").primary_key())
+                .col(json_binary("groups"))
+                .col(big_integer("version"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "kb_synonyms",
+            "kb_no_results",
+            "kb_votes",
+            "kb_events",
+            "kb_favorites",
+            "kb_attachments",
+            "kb_article_versions",
+            "kb_articles",
+            "kb_categories",
+        ] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
                 .await?;
         }
         Ok(())
