@@ -36,6 +36,8 @@ const BODY_GRAM_BOOST: f32 = 0.5;
 const SYNONYM_WEIGHT: f32 = 0.8;
 const PINYIN_BOOST: f32 = 4.0;
 const INITIALS_BOOST: f32 = 3.0;
+const HOMOPHONE_BOOST: f32 = 8.0;
+const HOMOPHONE_WORD_BOOST: f32 = 4.0;
 const PINYIN_FUZZY_BOOST: f32 = 2.0;
 const WORD_FUZZY_BOOST: f32 = 1.0;
 /// Shortest Latin term (letters or pinyin) looked up with one typo allowed.
@@ -210,6 +212,28 @@ fn add_latin(plan: &mut Plan, f: &Fields, typed: &str) {
     plan.latin.push(typed.to_string());
 }
 
+/// Chinese typed with a pinyin input method goes wrong by homophones (压金 for 押金, 燃汽 for
+/// 燃气): the run's pinyin, and each word's, is looked up in the title's and tags' pinyin.
+fn add_homophones(plan: &mut Plan, f: &Fields, han: &str) {
+    if han.chars().count() < 2 {
+        return;
+    }
+    let (full, _) = text::pinyin_head(han);
+    plan.clauses
+        .push(boosted(prefix(f.pinyin, &full), HOMOPHONE_BOOST));
+    plan.latin.push(full.clone());
+    for w in words(han) {
+        if w.chars().count() >= 2 && w.chars().all(text::is_han) {
+            let (p, _) = text::pinyin_head(&w);
+            if p != full {
+                plan.clauses
+                    .push(boosted(prefix(f.pinyin, &p), HOMOPHONE_WORD_BOOST));
+                plan.latin.push(p);
+            }
+        }
+    }
+}
+
 fn plan(f: &Fields, synonyms: &SynonymTable, cleaned: &str) -> Plan {
     let mut plan = Plan {
         clauses: Vec::new(),
@@ -221,7 +245,10 @@ fn plan(f: &Fields, synonyms: &SynonymTable, cleaned: &str) -> Plan {
     let mut latin_run: Vec<&str> = Vec::new();
     for run in &runs {
         match run {
-            Run::Han(h) => add_words(&mut plan, f, h, 1.0, &mut seen),
+            Run::Han(h) => {
+                add_words(&mut plan, f, h, 1.0, &mut seen);
+                add_homophones(&mut plan, f, h);
+            }
             Run::Latin(l) => {
                 add_words(&mut plan, f, l, 1.0, &mut seen);
                 add_latin(&mut plan, f, l);
