@@ -120,7 +120,10 @@ pub trait AcdControl: Send + Sync {
     async fn command(&self, agent: Uuid, call: Uuid, cmd: CallCommand) -> Result<Value, AcdError>;
     /// A supervisor joins a call from `phone`: `listen`, `whisper` or `barge`.
     async fn supervise(&self, phone: &str, call: Uuid, mode: &str) -> Result<Value, AcdError>;
-    fn subscribe(&self) -> broadcast::Receiver<Arc<CtiEvent>>;
+    /// The agent's own events, from the next one published (each agent has its own channel).
+    fn subscribe_agent(&self, agent: Uuid) -> broadcast::Receiver<Arc<CtiEvent>>;
+    /// The wallboard feed (events with no agent).
+    fn subscribe_wallboard(&self) -> broadcast::Receiver<Arc<CtiEvent>>;
     /// The number of the last event published for `agent` (the socket's starting point).
     fn last_seq(&self, agent: Uuid) -> u64;
 }
@@ -748,6 +751,16 @@ pub async fn report_queues(
 
 // ---- CTI ----
 
+/// The next event of a subscription; never ready when there is none.
+async fn next_event(
+    rx: &mut Option<broadcast::Receiver<Arc<CtiEvent>>>,
+) -> Result<Arc<CtiEvent>, broadcast::error::RecvError> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Client messages allowed per second before the socket is closed (policy violation).
 const MAX_CLIENT_MESSAGES_PER_SEC: u32 = 20;
 
@@ -795,8 +808,9 @@ async fn serve_cti(
     supervisor: bool,
     mut socket: WebSocket,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let mut rx = acd.subscribe();
-    let mut wallboard = false;
+    // Subscribed before `hello` reads the last number, so no event falls between the two.
+    let mut own = agent.map(|a| acd.subscribe_agent(a));
+    let mut board: Option<broadcast::Receiver<Arc<CtiEvent>>> = None;
     let hello = json!({
         "type": "hello",
         "seq": agent.map(|a| acd.last_seq(a)).unwrap_or(0),
@@ -813,18 +827,19 @@ async fn serve_cti(
             _ = keepalive.tick() => {
                 socket.send(Message::Ping(Default::default())).await?;
             }
-            got = rx.recv() => match got {
-                Ok(ev) => {
-                    let mine = ev.agent.is_some() && ev.agent == agent;
-                    let board = ev.agent.is_none() && wallboard && ev.kind == "wallboard";
-                    if mine || board {
-                        socket.send(Message::Text(ev.body.to_string().into())).await?;
-                    }
-                }
+            got = next_event(&mut own) => match got {
+                Ok(ev) => socket.send(Message::Text(ev.body.to_string().into())).await?,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     socket.send(Message::Text(json!({"type": "resync"}).to_string().into())).await?;
                 }
                 Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            },
+            got = next_event(&mut board) => match got {
+                Ok(ev) if ev.kind == "wallboard" => socket.send(Message::Text(ev.body.to_string().into())).await?,
+                Ok(_) => {}
+                // The feed is a snapshot every few seconds: a missed one is replaced by the next.
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => board = None,
             },
             incoming = socket.recv() => {
                 let msg = match incoming {
@@ -855,7 +870,9 @@ async fn serve_cti(
                 let parsed: Option<Value> = serde_json::from_str(text.as_str()).ok();
                 let reply = match parsed.as_ref().and_then(|v| v.get("subscribe")).and_then(Value::as_str) {
                     Some("wallboard") if supervisor => {
-                        wallboard = true;
+                        if board.is_none() {
+                            board = Some(acd.subscribe_wallboard());
+                        }
                         json!({"type": "subscribed", "feed": "wallboard"})
                     }
                     Some("wallboard") => json!({"type": "error", "reason": "the wallboard feed is for supervisors"}),

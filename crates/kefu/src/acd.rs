@@ -50,6 +50,8 @@ pub struct CallerTicket {
     pub rx: mpsc::UnboundedReceiver<CallerMsg>,
     pub position: usize,
     pub ewt_secs: u32,
+    /// The queue tells callers their place (its announcements are on).
+    pub announce: bool,
 }
 
 /// Why a caller could not join a queue.
@@ -68,7 +70,12 @@ pub struct CallerContext {
 }
 
 struct CallerSlot {
-    call: Call,
+    /// The caller's line; `None` for a callback restored after a restart (the caller hung up long
+    /// ago: kefu dials `number` once an agent answers).
+    call: Option<Call>,
+    /// The caller's number.
+    number: String,
+    started_at: DateTime<Utc>,
     tx: mpsc::UnboundedSender<CallerMsg>,
     queue: String,
     priority: u8,
@@ -101,6 +108,9 @@ struct Conversation {
 
 /// A phone ringing for a waiting call.
 struct Offer {
+    /// Which ring this is: a cancelled ring that ends after a new offer to the same agent for the
+    /// same call must not take the new one's entry with it.
+    ring: Uuid,
     stop: CancellationToken,
     /// The agent pressed answer on the desktop: ring again with auto-answer.
     answer: bool,
@@ -119,6 +129,8 @@ pub struct AcdFiles {
     pub recordings_dir: PathBuf,
     pub record_calls: bool,
     pub hold_music: Option<String>,
+    /// The number customers see when kefu calls them back.
+    pub callback_caller_id: String,
     /// The deployment's time zone: the wallboard's figures are those of today.
     pub utc_offset: chrono::FixedOffset,
 }
@@ -129,7 +141,11 @@ pub struct AcdRuntime {
     files: AcdFiles,
     acd: Mutex<Acd>,
     live: Mutex<Live>,
-    events: broadcast::Sender<Arc<CtiEvent>>,
+    /// Each agent's CTI channel (created by the first desk that subscribes), so a desk wakes up
+    /// for its own events only, not for every agent's.
+    desks: Mutex<HashMap<Uuid, broadcast::Sender<Arc<CtiEvent>>>>,
+    /// The wallboard feed, for supervisors who subscribe to it.
+    board: broadcast::Sender<Arc<CtiEvent>>,
     persist: mpsc::UnboundedSender<(Uuid, kefu_store::AgentStatus, Option<Actor>)>,
     /// Each queue's figures of the day, refreshed every few seconds for the wallboard feed.
     day: Mutex<BTreeMap<String, kefu_acd::metrics::QueueMetrics>>,
@@ -157,14 +173,15 @@ impl AcdRuntime {
     ) -> anyhow::Result<Arc<AcdRuntime>> {
         let (persist, mut rx) =
             mpsc::unbounded_channel::<(Uuid, kefu_store::AgentStatus, Option<Actor>)>();
-        let (events, _) = broadcast::channel(4096);
+        let (board, _) = broadcast::channel(256);
         let rt = Arc::new(AcdRuntime {
             store: store.clone(),
             telephony,
             files,
             acd: Mutex::new(Acd::new()),
             live: Mutex::default(),
-            events,
+            desks: Mutex::default(),
+            board,
             persist,
             seqs: Mutex::default(),
             day: Mutex::default(),
@@ -173,6 +190,9 @@ impl AcdRuntime {
         });
         rt.reload().await?;
         let effects = rt.acd.lock().restarted(Utc::now());
+        rt.apply(effects);
+        rt.restore_callers().await?;
+        let effects = rt.acd.lock().route(Utc::now());
         rt.apply(effects);
         // One writer, in order: the state log's rows follow one another.
         tokio::spawn(async move {
@@ -316,7 +336,9 @@ impl AcdRuntime {
         self.live.lock().callers.insert(
             info.call_uuid,
             CallerSlot {
-                call: call.clone(),
+                call: Some(call.clone()),
+                number: info.caller.clone(),
+                started_at: info.started_at,
                 tx,
                 queue: queue.to_string(),
                 priority,
@@ -354,6 +376,7 @@ impl AcdRuntime {
                     rx,
                     position: joined.position,
                     ewt_secs: joined.ewt_secs,
+                    announce: cfg.announce_secs > 0,
                 })
             }
             Err(e) => {
@@ -417,26 +440,78 @@ impl AcdRuntime {
         }
     }
 
-    /// The caller turned a queue overflow into a callback: it keeps its place; an agent's phone
-    /// rings first, then kefu dials `number`.
-    pub fn to_callback(&self, call: Uuid, number: &str) -> bool {
-        let ok = self.acd.lock().to_callback(call, number);
-        if ok {
-            let slot = self.live.lock().callers.remove(&call);
-            if let Some(slot) = slot {
+    /// The caller turned a queue overflow into a callback: it keeps its place (also across a
+    /// restart: its queue-call row says so); an agent's phone ringing for it stops and the callback
+    /// is offered afresh: the agent's phone rings first, then kefu dials `number`.
+    pub fn to_callback(self: &Arc<Self>, call: Uuid, number: &str) -> bool {
+        let Some(effects) = self.acd.lock().to_callback(call, number, Utc::now()) else {
+            return false;
+        };
+        let queue_call = {
+            let mut live = self.live.lock();
+            live.callers.get_mut(&call).and_then(|slot| {
                 // The callback's own slot: no line to the caller any more.
-                let (tx, _) = mpsc::unbounded_channel();
-                self.live.lock().callers.insert(
-                    call,
-                    CallerSlot {
-                        tx,
-                        call: slot.call,
-                        ..slot
-                    },
-                );
-            }
+                slot.tx = mpsc::unbounded_channel().0;
+                slot.call = None;
+                slot.number = number.to_string();
+                slot.queue_call
+            })
+        };
+        if let Some(id) = queue_call {
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.queue_call_to_callback(id).await {
+                    tracing::warn!(error = %e, "recording a callback failed");
+                }
+            });
         }
-        ok
+        self.apply(effects);
+        true
+    }
+
+    /// Callbacks still waiting when kefu stopped take their places again; callers who were on the
+    /// line then are gone (`dropped`).
+    async fn restore_callers(self: &Arc<Self>) -> anyhow::Result<()> {
+        let now = Utc::now();
+        for row in self.store.queue_calls_waiting().await? {
+            let restored = row.overflow_to.as_deref() == Some("callback")
+                && self
+                    .acd
+                    .lock()
+                    .restore_callback(
+                        row.call_id,
+                        &row.queue,
+                        row.priority,
+                        &row.caller,
+                        row.entered_at,
+                        now,
+                    )
+                    .is_ok();
+            if !restored {
+                self.store
+                    .queue_call_finished(row.id, "dropped", now, 0, None)
+                    .await?;
+                continue;
+            }
+            let customer = self.customer_of(&row.caller).await;
+            self.live.lock().callers.insert(
+                row.call_id,
+                CallerSlot {
+                    call: None,
+                    number: row.caller.clone(),
+                    started_at: row.entered_at,
+                    tx: mpsc::unbounded_channel().0,
+                    queue: row.queue.clone(),
+                    priority: row.priority,
+                    queue_call: Some(row.id),
+                    customer,
+                    ivr_path: row.ivr_path.clone(),
+                    entered_at: row.entered_at,
+                },
+            );
+            tracing::info!(call = %row.call_id, queue = row.queue, "callback restored");
+        }
+        Ok(())
     }
 
     /// The caller hung up or the IVR took it out of the queue: offers for it stop; a conversation
@@ -502,9 +577,11 @@ impl AcdRuntime {
                 } => {
                     for agent in agents {
                         let stop = CancellationToken::new();
+                        let ring = Uuid::now_v7();
                         self.live.lock().offers.insert(
                             (call, agent),
                             Offer {
+                                ring,
                                 stop: stop.clone(),
                                 answer: false,
                             },
@@ -512,7 +589,8 @@ impl AcdRuntime {
                         let rt = self.clone();
                         let (queue, callback) = (queue.clone(), callback.clone());
                         tokio::spawn(async move {
-                            rt.ring(call, agent, queue, until, callback, stop).await;
+                            rt.ring(call, agent, queue, until, callback, (ring, stop))
+                                .await;
                         });
                     }
                 }
@@ -599,8 +677,30 @@ impl AcdRuntime {
                 let _ = store.enqueue_webhook_event(&ev.kind, &ev.body).await;
             });
         }
-        let _ = self.events.send(event);
+        match agent {
+            Some(a) => {
+                let mut desks = self.desks.lock();
+                if let Some(tx) = desks.get(&a) {
+                    // No desk listens any more: forget the channel (the next desk makes a new one).
+                    if tx.send(event).is_err() {
+                        desks.remove(&a);
+                    }
+                }
+            }
+            None => {
+                let _ = self.board.send(event);
+            }
+        }
         drop(seqs);
+    }
+
+    /// A receiver of `agent`'s own CTI events, from the next one published.
+    pub fn subscribe_agent(&self, agent: Uuid) -> broadcast::Receiver<Arc<CtiEvent>> {
+        self.desks
+            .lock()
+            .entry(agent)
+            .or_insert_with(|| broadcast::channel(1024).0)
+            .subscribe()
     }
 
     /// The number of the last event published for `agent`.
@@ -629,31 +729,30 @@ impl AcdRuntime {
         queue: String,
         until: DateTime<Utc>,
         callback: Option<String>,
-        stop: CancellationToken,
+        (ring_id, stop): (Uuid, CancellationToken),
     ) {
         let slot = {
             let live = self.live.lock();
             live.callers.get(&call).map(|s| {
                 (
-                    s.call.clone(),
+                    s.number.clone(),
                     s.customer.clone(),
                     s.ivr_path.clone(),
                     s.entered_at,
                 )
             })
         };
-        let Some((caller, customer, ivr_path, entered_at)) = slot else {
+        let Some((caller_no, customer, ivr_path, entered_at)) = slot else {
             let effects = self.acd.lock().missed(call, agent, Utc::now());
             self.apply(effects);
             return;
         };
-        let info = caller.info().clone();
         self.publish(
             Some(agent),
             "offering",
             json!({
                 "call_id": call,
-                "caller": callback.clone().unwrap_or(info.caller.clone()),
+                "caller": callback.clone().unwrap_or(caller_no.clone()),
                 "customer": customer,
                 "queue": queue,
                 "ivr_path": ivr_path,
@@ -676,7 +775,7 @@ impl AcdRuntime {
                 .telephony
                 .originate_with(
                     dest.clone(),
-                    &info.caller,
+                    &caller_no,
                     Some(call),
                     OriginateOptions {
                         ring_timeout: Some(ring),
@@ -689,7 +788,7 @@ impl AcdRuntime {
             let again = {
                 let mut live = self.live.lock();
                 match live.offers.get_mut(&(call, agent)) {
-                    Some(o) if r.is_err() && o.answer && !auto => {
+                    Some(o) if o.ring == ring_id && r.is_err() && o.answer && !auto => {
                         o.stop = CancellationToken::new();
                         stop = o.stop.clone();
                         true
@@ -702,7 +801,17 @@ impl AcdRuntime {
             }
             auto = true;
         };
-        let cancelled = self.live.lock().offers.remove(&(call, agent)).is_none();
+        let cancelled = {
+            let mut live = self.live.lock();
+            match live.offers.get(&(call, agent)) {
+                Some(o) if o.ring == ring_id => {
+                    live.offers.remove(&(call, agent));
+                    false
+                }
+                // Cancelled, or cancelled and offered again (a newer ring has the entry).
+                _ => true,
+            }
+        };
         match r {
             Ok(leg) => self.connect(call, agent, leg, callback).await,
             Err(e) => {
@@ -743,7 +852,7 @@ impl AcdRuntime {
                 s.customer.clone(),
             )
         });
-        let Some((mut caller, tx, queue, queue_call, customer)) = slot else {
+        let Some((line, tx, queue, queue_call, customer)) = slot else {
             hang_up(&leg);
             let effects = self
                 .acd
@@ -753,14 +862,18 @@ impl AcdRuntime {
             self.apply(effects);
             return;
         };
-        if let Some(number) = callback {
+        let caller = if let Some(number) = callback {
             // A callback: the agent is on the line; now the customer.
             match self
                 .telephony
-                .originate(phone_destination(&number), "96777", Some(call))
+                .originate(
+                    phone_destination(&number),
+                    &self.files.callback_caller_id,
+                    Some(call),
+                )
                 .await
             {
-                Ok(c) => caller = c,
+                Ok(c) => c,
                 Err(e) => {
                     tracing::info!(error = %e, number, "callback not answered");
                     hang_up(&leg);
@@ -780,7 +893,20 @@ impl AcdRuntime {
                     return;
                 }
             }
-        }
+        } else if let Some(line) = line {
+            line
+        } else {
+            // A restored callback offered without its number cannot happen (restore sets it);
+            // nothing to bridge the agent to.
+            hang_up(&leg);
+            let effects = self
+                .acd
+                .lock()
+                .ended(agent, call, 0, now)
+                .unwrap_or_default();
+            self.apply(effects);
+            return;
+        };
         caller.stop_playing();
         let room = match self.telephony.bridge(&caller, &leg) {
             Ok(r) => r,
@@ -1052,14 +1178,14 @@ impl AcdRuntime {
         {
             out.push(json!({
                 "id": call,
-                "caller": slot.call.info().caller,
+                "caller": slot.number,
                 "customer": slot.customer,
                 "queue": queue,
                 "ivr_path": slot.ivr_path,
                 "state": "ringing",
                 "muted": false,
                 "recording": false,
-                "started_at": slot.call.info().started_at,
+                "started_at": slot.started_at,
                 "answered_at": null,
                 "legs": 1,
             }));
@@ -1646,7 +1772,7 @@ impl AcdRuntime {
             (
                 slot.customer.clone(),
                 slot.ivr_path.clone(),
-                slot.call.info().caller.clone(),
+                slot.number.clone(),
             )
         };
         let qc = self
@@ -2050,8 +2176,12 @@ impl AcdControl for AcdApi {
         Ok(json!({"call_id": call, "mode": mode, "phone": phone}))
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Arc<CtiEvent>> {
-        self.0.events.subscribe()
+    fn subscribe_agent(&self, agent: Uuid) -> broadcast::Receiver<Arc<CtiEvent>> {
+        self.0.subscribe_agent(agent)
+    }
+
+    fn subscribe_wallboard(&self) -> broadcast::Receiver<Arc<CtiEvent>> {
+        self.0.board.subscribe()
     }
 
     fn last_seq(&self, agent: Uuid) -> u64 {

@@ -75,6 +75,8 @@ pub struct Sip {
     pub trusted: Vec<String>,
     /// An outbound leg unanswered after this many seconds is cancelled.
     pub ring_timeout_secs: u64,
+    /// The number customers see when kefu calls them back (a queue callback): the service hotline.
+    pub callback_caller_id: String,
 }
 
 impl Default for Sip {
@@ -93,6 +95,7 @@ impl Default for Sip {
             record_calls: false,
             trusted: Vec::new(),
             ring_timeout_secs: 60,
+            callback_caller_id: "96777".into(),
         }
     }
 }
@@ -211,6 +214,7 @@ const ENV_KEYS: &[&str] = &[
     "sip__recordings_dir",
     "sip__record_calls",
     "sip__ring_timeout_secs",
+    "sip__callback_caller_id",
     "work_orders__company_name",
     "work_orders__max_attachment_mib",
     "work_orders__sla_sweep_secs",

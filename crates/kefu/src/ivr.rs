@@ -952,6 +952,17 @@ impl IvrRuntime {
             };
             let mut rx = ticket.rx;
             let music = self.prompt_file("hold_music", language);
+            // Someone ahead: the caller hears their place at once, not only after the first
+            // announcement interval.
+            if ticket.announce
+                && ticket.position > 1
+                && let Err(e) = self
+                    .announce(call, ticket.position, ticket.ewt_secs, language)
+                    .await
+            {
+                acd.caller_gone(id).await;
+                return Err(e);
+            }
             if let Some(m) = &music {
                 call.music(m)?;
             }

@@ -333,6 +333,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             kefu::acd::AcdFiles {
                 recordings_dir: config.telephony()?.recordings_dir,
                 record_calls: config.sip.record_calls,
+                callback_caller_id: config.sip.callback_caller_id.clone(),
                 hold_music: ivr.hold_music("zh-CN"),
                 utc_offset: state.settings.utc_offset,
             },

@@ -582,6 +582,7 @@ pub const QUEUE_CALL_OUTCOMES: &[&str] = &[
     "overflowed",
     "callback",
     "closed",
+    "dropped",
 ];
 
 #[derive(Debug, Clone)]
@@ -1344,6 +1345,30 @@ impl Store {
             )],
         )
         .await
+    }
+
+    /// The caller hung up to be called back: the call keeps waiting, marked as a callback (its
+    /// number is the caller's), so it survives a restart.
+    pub async fn queue_call_to_callback(&self, id: Uuid) -> Result<()> {
+        self.update_queue_call(
+            id,
+            vec![(queue_call::Column::OverflowTo, Expr::value("callback"))],
+        )
+        .await
+    }
+
+    /// Every queue call still waiting, oldest first (at start: callbacks to restore, callers to
+    /// close as `dropped`).
+    pub async fn queue_calls_waiting(&self) -> Result<Vec<QueueCallRow>> {
+        Ok(queue_call::Entity::find()
+            .filter(queue_call::Column::Outcome.eq("waiting"))
+            .order_by_asc(queue_call::Column::EnteredAt)
+            .order_by_asc(queue_call::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(queue_call_from)
+            .collect())
     }
 
     /// Calls that entered in `[from, to)`, plus calls still waiting that entered before `to`; oldest

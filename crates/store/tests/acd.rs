@@ -26,6 +26,7 @@ on_both_backends!(
     acd_state_changes_close_and_open_log_rows,
     acd_queue_settings_have_defaults_and_are_checked,
     acd_queue_calls_between_keep_their_bounds,
+    acd_callbacks_stay_waiting_and_are_found_at_start,
     acd_recordings_are_listed_and_playback_audited,
     acd_tasks_belong_to_their_user_and_remind_once,
     acd_webhooks_filter_events_and_retry,
@@ -737,6 +738,56 @@ fn queue_call(queue: &str, entered: DateTime<Utc>, customer: Option<CustomerId>)
         ivr_path: vec!["welcome".into(), "menu".into()],
         entered_at: entered,
     }
+}
+
+pub async fn acd_callbacks_stay_waiting_and_are_found_at_start(store: Store) {
+    let caller = store
+        .queue_call_entered(queue_call("general", t(0), None))
+        .await
+        .unwrap();
+    let callback = store
+        .queue_call_entered(queue_call("billing", t(-30), None))
+        .await
+        .unwrap();
+    let answered = store
+        .queue_call_entered(queue_call("general", t(5), None))
+        .await
+        .unwrap();
+    store
+        .queue_call_finished(answered, "answered", t(50), 40_000, None)
+        .await
+        .unwrap();
+    store.queue_call_to_callback(callback).await.unwrap();
+    assert!(matches!(
+        store.queue_call_to_callback(Uuid::now_v7()).await,
+        Err(kefu_store::StoreError::NotFound(_))
+    ));
+    let waiting = store.queue_calls_waiting().await.unwrap();
+    let got: Vec<_> = waiting
+        .iter()
+        .map(|r| (r.id, r.outcome.as_str(), r.overflow_to.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (callback, "waiting", Some("callback")),
+            (caller, "waiting", None)
+        ],
+        "oldest first, the callback marked"
+    );
+    // At start: the caller on the line then is closed as dropped.
+    store
+        .queue_call_finished(caller, "dropped", t(100), 0, None)
+        .await
+        .unwrap();
+    let left: Vec<_> = store
+        .queue_calls_waiting()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, vec![callback]);
 }
 
 pub async fn acd_queue_calls_between_keep_their_bounds(store: Store) {
