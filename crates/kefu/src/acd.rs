@@ -825,6 +825,18 @@ impl AcdRuntime {
         }
     }
 
+    /// An answered offer that cannot become a conversation: the agent's leg is hung up and the
+    /// agent's call ends (wrap-up).
+    fn drop_answer(self: &Arc<Self>, leg: &Call, agent: Uuid, call: Uuid, now: DateTime<Utc>) {
+        hang_up(leg);
+        let effects = self
+            .acd
+            .lock()
+            .ended(agent, call, 0, now)
+            .unwrap_or_default();
+        self.apply(effects);
+    }
+
     async fn connect(
         self: &Arc<Self>,
         call: Uuid,
@@ -853,13 +865,7 @@ impl AcdRuntime {
             )
         });
         let Some((line, tx, queue, queue_call, customer)) = slot else {
-            hang_up(&leg);
-            let effects = self
-                .acd
-                .lock()
-                .ended(agent, call, 0, now)
-                .unwrap_or_default();
-            self.apply(effects);
+            self.drop_answer(&leg, agent, call, now);
             return;
         };
         let caller = if let Some(number) = callback {
@@ -876,7 +882,6 @@ impl AcdRuntime {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::info!(error = %e, number, "callback not answered");
-                    hang_up(&leg);
                     self.live.lock().callers.remove(&call);
                     if let Some(id) = queue_call {
                         let _ = self
@@ -884,12 +889,7 @@ impl AcdRuntime {
                             .queue_call_finished(id, "callback", Utc::now(), 0, None)
                             .await;
                     }
-                    let effects = self
-                        .acd
-                        .lock()
-                        .ended(agent, call, 0, now)
-                        .unwrap_or_default();
-                    self.apply(effects);
+                    self.drop_answer(&leg, agent, call, now);
                     return;
                 }
             }
@@ -898,13 +898,7 @@ impl AcdRuntime {
         } else {
             // A restored callback offered without its number cannot happen (restore sets it);
             // nothing to bridge the agent to.
-            hang_up(&leg);
-            let effects = self
-                .acd
-                .lock()
-                .ended(agent, call, 0, now)
-                .unwrap_or_default();
-            self.apply(effects);
+            self.drop_answer(&leg, agent, call, now);
             return;
         };
         caller.stop_playing();
@@ -912,13 +906,7 @@ impl AcdRuntime {
             Ok(r) => r,
             Err(e) => {
                 tracing::info!(error = %e, "bridging an agent failed: the caller left");
-                hang_up(&leg);
-                let effects = self
-                    .acd
-                    .lock()
-                    .ended(agent, call, 0, now)
-                    .unwrap_or_default();
-                self.apply(effects);
+                self.drop_answer(&leg, agent, call, now);
                 return;
             }
         };
