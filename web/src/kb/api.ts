@@ -249,6 +249,8 @@ export const kbApi = {
     normArticle(await request<unknown>('PATCH', art(id), { body: a })),
   submit: (id: string) => request<unknown>('POST', `${art(id)}/submit`, { body: {} }),
   approve: (id: string) => request<unknown>('POST', `${art(id)}/approve`, { body: {} }),
+  /** Publishes the latest version without review (kb.approve): from draft, in review or archived. */
+  publish: (id: string) => request<unknown>('POST', `${art(id)}/publish`, { body: {} }),
   reject: (id: string, comment: string) => request<unknown>('POST', `${art(id)}/reject`, { body: { comment } }),
   archive: (id: string) => request<unknown>('POST', `${art(id)}/archive`, { body: {} }),
 
@@ -264,7 +266,8 @@ export const kbApi = {
   search: (p: SearchParams) => request<SearchResults>('GET', '/kb/search', { query: { ...p } }),
   suggest: (q: string) => request<Suggestion[]>('GET', '/kb/suggest', { query: { q } }),
   click: (id: string, q: string) => request<void>('POST', `${art(id)}/click`, { body: { q } }),
-  vote: (id: string, helpful: boolean) => request<void>('POST', `${art(id)}/vote`, { body: { helpful } }),
+  vote: (id: string, helpful: boolean) =>
+    request<{ helpful: number; unhelpful: number; my_vote: boolean | null } | undefined>('POST', `${art(id)}/vote`, { body: { helpful } }),
   favorite: (id: string, on: boolean) => request<void>(on ? 'PUT' : 'DELETE', `${art(id)}/favorite`),
   favorites: async () => itemsOf(await request<unknown[] | Page<unknown>>('GET', '/kb/favorites')).map((x) => normArticle<KbArticleSummary>(x)),
   hot: async (period: HotPeriod, limit = 10) =>

@@ -270,15 +270,19 @@ export function VoteButtons({
     if (mine === helpful) return;
     setBusy(true);
     try {
-      await kbApi.vote(article.id, helpful);
-      // Moves the user's one vote: the counts follow.
-      let h = article.helpful ?? 0;
-      let u = article.unhelpful ?? 0;
-      if (mine === true) h = Math.max(0, h - 1);
-      if (mine === false) u = Math.max(0, u - 1);
-      if (helpful) h++;
-      else u++;
-      onChanged({ helpful: h, unhelpful: u, my_vote: helpful });
+      const r = await kbApi.vote(article.id, helpful);
+      if (r && typeof r.helpful === 'number') {
+        onChanged({ helpful: r.helpful, unhelpful: r.unhelpful, my_vote: helpful });
+      } else {
+        // Moves the user's one vote: the counts follow.
+        let h = article.helpful ?? 0;
+        let u = article.unhelpful ?? 0;
+        if (mine === true) h = Math.max(0, h - 1);
+        if (mine === false) u = Math.max(0, u - 1);
+        if (helpful) h++;
+        else u++;
+        onChanged({ helpful: h, unhelpful: u, my_vote: helpful });
+      }
       message.success(t('kb.voted'));
     } catch (e) {
       message.error(problemText(e));

@@ -88,7 +88,9 @@ export const kbZh = {
   'kb.review.nothing': '当前没有可执行的审核操作',
   'kb.review.ownVersion': '这是你自己保存的版本，需要其他审核人审核通过',
   'kb.review.done.submit': '已提交审核',
-  'kb.review.done.approve': '已发布',
+  'kb.review.done.approve': '审核通过，已发布',
+  'kb.review.done.publish': '已直接发布',
+  'kb.review.publishConfirm': '不经审核直接发布最新版本？',
   'kb.review.done.reject': '已驳回',
   'kb.review.done.archive': '已归档',
 
@@ -268,7 +270,9 @@ export const kbEn: Record<KbKey, string> = {
   'kb.review.nothing': 'No review step to take now',
   'kb.review.ownVersion': 'You saved this version: another reviewer approves it',
   'kb.review.done.submit': 'Submitted for review',
-  'kb.review.done.approve': 'Published',
+  'kb.review.done.approve': 'Approved and published',
+  'kb.review.done.publish': 'Published without review',
+  'kb.review.publishConfirm': 'Publish the latest version without review?',
   'kb.review.done.reject': 'Rejected',
   'kb.review.done.archive': 'Archived',
 

@@ -4,7 +4,7 @@
 // diffs and restore.
 import { useCallback, useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
-import { Alert, App, Button, Card, Col, Divider, Form, Input, Modal, Result, Row, Space, Typography } from 'antd';
+import { Alert, App, Button, Card, Col, Divider, Form, Input, Modal, Popconfirm, Result, Row, Space, Typography } from 'antd';
 import { ArrowLeftOutlined, CheckOutlined, CloseOutlined, EditOutlined, InboxOutlined, SendOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
 import { ApiError } from '../api';
@@ -25,21 +25,26 @@ import {
 } from '../kb/common';
 import { VersionHistory } from '../kb/history';
 
-type ReviewAction = 'submit' | 'approve' | 'reject' | 'archive';
+type ReviewAction = 'submit' | 'approve' | 'publish' | 'reject' | 'archive';
 
-/** The workflow steps worth offering for the article's state and the user's permissions (the server decides). */
+/**
+ * The workflow steps worth offering for the article's state and the user's permissions, as
+ * `kefu_kb::workflow` allows them (the server decides): submit a draft; approve or reject what is in
+ * review; publish a draft or an archived article directly; archive. Approving or publishing one's own
+ * version is for administrators only.
+ */
 export function reviewActions(
-  a: Pick<KbArticle, 'status' | 'version' | 'published_version'>,
+  a: Pick<KbArticle, 'status' | 'published_version'>,
   can: (p: 'kb.edit' | 'kb.approve') => boolean,
   ownVersion: boolean,
 ): ReviewAction[] {
   const out: ReviewAction[] = [];
-  const newDraft = a.status === 'published' && !!a.published_version && a.version > a.published_version;
-  if (can('kb.edit') && (a.status === 'draft' || newDraft)) out.push('submit');
-  // An author may not approve (nor publish) their own version unless an administrator.
-  if (can('kb.approve') && !ownVersion && (a.status === 'in_review' || a.status === 'draft' || newDraft)) out.push('approve');
-  if (can('kb.approve') && a.status === 'in_review') out.push('reject');
-  if (can('kb.approve') && a.status === 'published') out.push('archive');
+  const approver = can('kb.approve');
+  if (can('kb.edit') && a.status === 'draft') out.push('submit');
+  if (approver && !ownVersion && a.status === 'in_review') out.push('approve');
+  if (approver && a.status === 'in_review') out.push('reject');
+  if (approver && !ownVersion && (a.status === 'draft' || a.status === 'archived')) out.push('publish');
+  if (approver && (a.status === 'published' || (a.status !== 'archived' && !!a.published_version))) out.push('archive');
   return out;
 }
 
@@ -87,6 +92,7 @@ export default function KbArticlePage() {
     try {
       if (action === 'submit') await kbApi.submit(article.id);
       else if (action === 'approve') await kbApi.approve(article.id);
+      else if (action === 'publish') await kbApi.publish(article.id);
       else if (action === 'reject') await kbApi.reject(article.id, comment ?? '');
       else await kbApi.archive(article.id);
       message.success(t(`kb.review.done.${action}`));
@@ -188,8 +194,15 @@ export default function KbArticlePage() {
                   ) : null}
                   {actions.includes('approve') ? (
                     <Button type="primary" icon={<CheckOutlined />} loading={busy === 'approve'} onClick={() => void act('approve')} data-testid="kb-approve">
-                      {article.status === 'in_review' ? t('kb.review.approve') : t('kb.review.publish')}
+                      {t('kb.review.approve')}
                     </Button>
+                  ) : null}
+                  {actions.includes('publish') ? (
+                    <Popconfirm title={t('kb.review.publishConfirm')} onConfirm={() => act('publish')} okButtonProps={{ 'data-testid': 'kb-publish-ok' }}>
+                      <Button icon={<CheckOutlined />} loading={busy === 'publish'} data-testid="kb-publish">
+                        {t('kb.review.publish')}
+                      </Button>
+                    </Popconfirm>
                   ) : null}
                   {actions.includes('reject') ? (
                     <Button danger icon={<CloseOutlined />} loading={busy === 'reject'} onClick={() => setRejecting(true)} data-testid="kb-reject">
