@@ -17,18 +17,24 @@ use crate::ivr_calls::{
     Step, answering_phone, call, customer_with_amount_due, free_udp_port, register,
 };
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The engine, the IVR and the ACD wired as `kefu serve` wires them, on a free loopback port.
-struct Acd {
-    telephony: kefu_telephony::Telephony,
-    runtime: Arc<kefu::acd::AcdRuntime>,
-    sip: String,
+pub(crate) struct Acd {
+    pub(crate) telephony: kefu_telephony::Telephony,
+    pub(crate) runtime: Arc<kefu::acd::AcdRuntime>,
+    pub(crate) sip: String,
     _dirs: Vec<tempfile::TempDir>,
 }
 
-async fn start_acd(app: &TestApp) -> Acd {
+pub(crate) async fn start_acd(app: &TestApp) -> Acd {
+    start_acd_on(app.store.clone(), app.state.clone()).await
+}
+
+/// [`start_acd`] on a store and an application state (owned: a test may start the ACD on a runtime of
+/// its own, and stop that runtime as a crash would).
+pub(crate) async fn start_acd_on(store: kefu_store::Store, state: kefu_api::AppState) -> Acd {
     let prompts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/prompts");
     let mut cfg = kefu_telephony::TelephonyConfig::new("127.0.0.1:0".parse().unwrap());
     static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
@@ -39,14 +45,14 @@ async fn start_acd(app: &TestApp) -> Acd {
     let recordings = tempfile::tempdir().unwrap();
     cfg.recordings_dir = recordings.path().to_path_buf();
     let directory = Arc::new(kefu::telephony::StoreDirectory {
-        store: app.store.clone(),
+        store: store.clone(),
     });
     let t = kefu_telephony::Telephony::start(cfg, directory)
         .await
         .unwrap();
     let tts = tempfile::tempdir().unwrap();
     let ivr = Arc::new(kefu::ivr::IvrRuntime::new(
-        app.store.clone(),
+        store.clone(),
         t.clone(),
         kefu::ivr::IvrFiles {
             prompts_dir: prompts,
@@ -55,7 +61,7 @@ async fn start_acd(app: &TestApp) -> Acd {
         },
     ));
     let runtime = kefu::acd::AcdRuntime::start(
-        app.store.clone(),
+        store.clone(),
         t.clone(),
         kefu::acd::AcdFiles {
             recordings_dir: recordings.path().to_path_buf(),
@@ -67,8 +73,7 @@ async fn start_acd(app: &TestApp) -> Acd {
     .await
     .unwrap();
     ivr.set_acd(runtime.clone());
-    app.state
-        .set_acd(Arc::new(kefu::acd::AcdApi(runtime.clone())));
+    state.set_acd(Arc::new(kefu::acd::AcdApi(runtime.clone())));
     tokio::spawn(kefu_telephony::entry::serve(
         t.clone(),
         t.incoming().unwrap(),
@@ -88,7 +93,7 @@ async fn start_acd(app: &TestApp) -> Acd {
 
 impl Acd {
     /// Waits until every leg has ended.
-    async fn settle(&self) {
+    pub(crate) async fn settle(&self) {
         for _ in 0..200 {
             if self.telephony.stats().legs == 0 {
                 return;
@@ -100,7 +105,7 @@ impl Acd {
 }
 
 /// Routes `number` straight to `queue`.
-async fn route_to_queue(app: &TestApp, admin: &str, number: &str, queue: &str) {
+pub(crate) async fn route_to_queue(app: &TestApp, admin: &str, number: &str, queue: &str) {
     let r = app
         .as_token(admin, Method::POST, "/api/v1/routes")
         .json(&json!({"number": number, "target": {"kind": "queue", "name": queue}}))
@@ -115,7 +120,7 @@ async fn route_to_queue(app: &TestApp, admin: &str, number: &str, queue: &str) {
     );
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
     app.as_token(token, Method::POST, path)
         .json(&body)
         .send()
@@ -123,7 +128,7 @@ async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::R
         .unwrap()
 }
 
-async fn post_ok(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn post_ok(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let r = post(app, token, path, body).await;
     let status = r.status();
     let text = r.text().await.unwrap();
@@ -147,7 +152,7 @@ fn fields(p: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn cti(app: &TestApp, token: &str) -> Socket {
+pub(crate) async fn cti(app: &TestApp, token: &str) -> Socket {
     let mut req = format!("ws://{}/api/v1/cti", app.addr)
         .into_client_request()
         .unwrap();
@@ -158,7 +163,7 @@ async fn cti(app: &TestApp, token: &str) -> Socket {
 }
 
 /// Messages until one of `kind` arrives (within 40 s); returns it and every message before it.
-async fn until(ws: &mut Socket, kind: &str) -> (Value, Vec<Value>) {
+pub(crate) async fn until(ws: &mut Socket, kind: &str) -> (Value, Vec<Value>) {
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
     loop {
@@ -180,7 +185,7 @@ async fn until(ws: &mut Socket, kind: &str) -> (Value, Vec<Value>) {
 }
 
 /// The next `state` event whose state is `state`.
-async fn until_state(ws: &mut Socket, state: &str) -> Value {
+pub(crate) async fn until_state(ws: &mut Socket, state: &str) -> Value {
     loop {
         let (v, _) = until(ws, "state").await;
         if v["state"]["state"] == state {
@@ -189,7 +194,7 @@ async fn until_state(ws: &mut Socket, state: &str) -> Value {
     }
 }
 
-async fn my_agent_id(app: &TestApp, token: &str) -> String {
+pub(crate) async fn my_agent_id(app: &TestApp, token: &str) -> String {
     app.get(token, "/api/v1/agents/me").await["id"]
         .as_str()
         .unwrap()
@@ -764,7 +769,7 @@ async fn baresip_agents_answer_two_sipp_callers_longest_idle_first_and_hear_them
 }
 
 /// The legs the engine has up for `call`.
-fn legs_of(acd: &Acd, call: &str) -> usize {
+pub(crate) fn legs_of(acd: &Acd, call: &str) -> usize {
     acd.telephony
         .calls()
         .iter()
@@ -774,7 +779,7 @@ fn legs_of(acd: &Acd, call: &str) -> usize {
         .count()
 }
 
-async fn until_legs(acd: &Acd, call: &str, n: usize) {
+pub(crate) async fn until_legs(acd: &Acd, call: &str, n: usize) {
     for _ in 0..300 {
         if legs_of(acd, call) == n {
             return;

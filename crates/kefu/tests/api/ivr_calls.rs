@@ -295,7 +295,7 @@ async fn get(app: &TestApp, token: &str, path: &str) -> Value {
 }
 
 /// The IVR trace's visits of the only call from `caller`.
-async fn trace_of(app: &TestApp, token: &str, caller: &str) -> Vec<Value> {
+pub(crate) async fn trace_of(app: &TestApp, token: &str, caller: &str) -> Vec<Value> {
     let t = trace_response(app, token, caller).await;
     t["visits"]
         .as_array()
@@ -310,7 +310,7 @@ fn nodes(trace: &[Value]) -> Vec<&str> {
         .collect()
 }
 
-fn visit<'a>(trace: &'a [Value], node: &str) -> &'a Value {
+pub(crate) fn visit<'a>(trace: &'a [Value], node: &str) -> &'a Value {
     trace
         .iter()
         .find(|v| v["node_id"] == node)
@@ -517,7 +517,7 @@ pub(crate) fn answering_phone(port: u16, talk_ms: u32) -> std::process::Child {
 }
 
 /// How long a prompt plays in ms (0 when the set was not generated: missing prompts are skipped).
-fn prompt_ms(key: &str) -> u32 {
+pub(crate) fn prompt_ms(key: &str) -> u32 {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/prompts");
     let file = [
         p.join("zh-CN").join(format!("{key}.wav")),

@@ -1,6 +1,9 @@
 //! Black-box tests of the HTTP API: the real application on a random port with a fresh database.
 
 mod acd_calls;
+// The ACD paths end to end with real SIP peers (answer button, transfers, whisper/barge, webhooks,
+// overflow, callbacks, business hours, restart).
+mod acd_flows;
 // ACD records (store helper)
 mod acd_records;
 // The telephony crate's real-peer harness (baresip phones, free ports, WAV checks), shared.
