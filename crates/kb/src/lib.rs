@@ -2,7 +2,9 @@
 //!
 //! Bytes in, bytes out: the store, the index and the API do the I/O; the demo KB is compiled in.
 
+pub mod archive;
 pub mod categories;
+pub mod demo;
 pub mod diff;
 pub mod model;
 pub mod popularity;
@@ -10,6 +12,10 @@ pub mod render;
 pub mod synonyms;
 pub mod workflow;
 
+pub use archive::{
+    Archive, ArchiveError, ArchivedArticle, parse_markdown_file, read_xlsx, read_zip,
+    write_markdown_file, write_xlsx, write_zip,
+};
 pub use diff::{DiffLine, DiffOp, diff};
 pub use kefu_domain::{FieldError, FieldErrors};
 pub use model::{
