@@ -185,12 +185,19 @@ interface RowError {
   reason: string;
 }
 
-/** The bad rows of a refused import, from a problem's `errors` (each may carry a `line`). */
-function rowErrors(e: unknown): RowError[] {
+/**
+ * The bad rows of a refused import, from a problem's `errors`: the field reads `<file>:<line>:<field>`
+ * (or `<file>:<field>`), split into where and which field; a separate `line` is read too.
+ */
+export function rowErrors(e: unknown): RowError[] {
   if (!(e instanceof ApiError)) return [];
   return (e.problem.errors ?? []).map((fe) => {
     const x = fe as unknown as Record<string, unknown>;
-    return { line: (x.line ?? x.row) as number | undefined, field: fe.field, reason: fe.reason };
+    const raw = fe.field ?? '';
+    const cut = raw.lastIndexOf(':');
+    const line = (x.line ?? x.row) as number | string | undefined;
+    if (cut > 0) return { line: line ?? raw.slice(0, cut), field: raw.slice(cut + 1), reason: fe.reason };
+    return { line, field: raw, reason: fe.reason };
   });
 }
 
@@ -255,7 +262,7 @@ function ImportExport() {
             pagination={{ pageSize: 10, showSizeChanger: false }}
             data-testid="kb-import-errors"
             columns={[
-              { title: t('kb.io.line'), dataIndex: 'line', width: 70 },
+              { title: t('kb.io.line'), dataIndex: 'line', width: 220, render: (v?: string | number) => <Typography.Text code>{v ?? ''}</Typography.Text> },
               { title: t('kb.io.field'), dataIndex: 'field', width: 140 },
               { title: t('kb.io.reason'), dataIndex: 'reason' },
             ]}
