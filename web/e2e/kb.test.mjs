@@ -274,3 +274,116 @@ test('the agent desktop knowledge panel shows this week’s hot articles, finds 
     await page.getByTestId('kb-favorite').waitFor();
   });
 });
+
+/** CRC-32 (IEEE), for the test's own zip files. */
+function crc32(buf) {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+/** A zip of `files` ({ name: text }), stored without compression. */
+function zipOf(files) {
+  const local = [];
+  const central = [];
+  let offset = 0;
+  for (const [name, text] of Object.entries(files)) {
+    const nameBuf = Buffer.from(name, 'utf8');
+    const data = Buffer.from(text, 'utf8');
+    const crc = crc32(data);
+    const head = Buffer.alloc(30);
+    head.writeUInt32LE(0x04034b50, 0);
+    head.writeUInt16LE(20, 4);
+    head.writeUInt16LE(0x0800, 6); // UTF-8 names
+    head.writeUInt32LE(crc, 14);
+    head.writeUInt32LE(data.length, 18);
+    head.writeUInt32LE(data.length, 22);
+    head.writeUInt16LE(nameBuf.length, 26);
+    local.push(head, nameBuf, data);
+    const dir = Buffer.alloc(46);
+    dir.writeUInt32LE(0x02014b50, 0);
+    dir.writeUInt16LE(20, 4);
+    dir.writeUInt16LE(20, 6);
+    dir.writeUInt16LE(0x0800, 8);
+    dir.writeUInt32LE(crc, 16);
+    dir.writeUInt32LE(data.length, 20);
+    dir.writeUInt32LE(data.length, 24);
+    dir.writeUInt16LE(nameBuf.length, 28);
+    dir.writeUInt32LE(offset, 42);
+    central.push(dir, nameBuf);
+    offset += head.length + nameBuf.length + data.length;
+  }
+  const dirBuf = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(files).length, 8);
+  end.writeUInt16LE(Object.keys(files).length, 10);
+  end.writeUInt32LE(dirBuf.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...local, dirBuf, end]);
+}
+
+const article = (slug, title, visibility) =>
+  `---\nslug: ${slug}\ntitle: ${title}\ncategory: 测试导入/第一类\ntags: [测试]\nvisibility: ${visibility}\nvalid_from:\nvalid_to:\n---\n导入的正文。\n`;
+
+test('kb admin: an import with a bad row writes nothing and shows where; a good one is imported; synonyms are saved; exports download', async (t) => {
+  await withPage(browser, t, async (page, context) => {
+    await apiLogin(context, 'admin');
+    const stamp = Date.now().toString(36);
+    const good = `e2e-import-${stamp}`;
+    const bad = `e2e-import-bad-${stamp}`;
+    await page.goto('/kb/admin');
+    await page.getByTestId('kb-import-export').waitFor();
+    const input = page.locator('[data-testid="kb-import-export"] input[type="file"]');
+
+    // One bad row (visibility "secret"): refused as a whole, the row and field shown.
+    await input.setInputFiles({
+      name: 'bad.zip',
+      mimeType: 'application/zip',
+      buffer: zipOf({ [`测试导入/第一类/${good}.md`]: article(good, '导入测试文章甲', 'public'), [`测试导入/第一类/${bad}.md`]: article(bad, '导入测试文章乙', 'secret') }),
+    });
+    await page.getByTestId('kb-import-error').waitFor();
+    const rows = page.locator('[data-testid="kb-import-errors"] tbody tr.ant-table-row');
+    await rows.first().waitFor();
+    const text = await rows.allTextContents();
+    assert.ok(text.some((r) => r.includes(bad) && /visibility/.test(r)), `the bad row is shown with its field: ${JSON.stringify(text)}`);
+    const list = await apiGet(context, '/kb/articles?per_page=100');
+    assert.ok(!list.items.some((a) => a.slug === good), 'nothing was written');
+
+    // The good file alone is imported.
+    await input.setInputFiles({ name: 'good.zip', mimeType: 'application/zip', buffer: zipOf({ [`测试导入/第一类/${good}.md`]: article(good, '导入测试文章甲', 'public') }) });
+    await page.getByTestId('kb-import-result').waitFor();
+    assert.match((await page.getByTestId('kb-import-result').textContent()) ?? '', /新建\s*1/);
+    const after = await apiGet(context, '/kb/articles?per_page=100');
+    assert.ok(after.items.some((a) => a.slug === good), 'the article was imported');
+
+    // Synonyms: a group added on its own line is kept.
+    const syn = page.getByTestId('kb-synonyms-text');
+    await page.locator('[data-testid="kb-synonyms-text"]:not([disabled])').waitFor();
+    const before = await syn.inputValue();
+    await syn.fill(`${before}\n测试词${stamp}, 试验词${stamp}`);
+    await page.getByTestId('kb-synonyms-save').click();
+    await until(async () => (await apiGet(context, '/kb/synonyms')).some((g) => g.words.includes(`测试词${stamp}`)), {
+      what: 'the synonym group is saved',
+    });
+    // A line with one word is refused before it is sent.
+    await syn.fill(`${await syn.inputValue()}\n孤零零`);
+    await page.getByTestId('kb-synonyms-save').click();
+    await page.getByTestId('kb-synonyms-errors').waitFor();
+
+    // Exports: a zip and a workbook.
+    for (const [id, type] of [
+      ['kb-export-markdown', /zip/],
+      ['kb-export-xlsx', /spreadsheetml|excel|octet-stream/],
+    ]) {
+      const href = await page.getByTestId(id).getAttribute('href');
+      const res = await context.request.get(href);
+      assert.equal(res.status(), 200, `${href}`);
+      assert.match(res.headers()['content-type'] ?? '', type);
+      assert.ok((await res.body()).length > 1000, `${href} has content`);
+    }
+  });
+});
