@@ -10,7 +10,6 @@
 //! title from every character (suggestions); category ids with ancestors (subtree filters),
 //! visibility, validity days.
 
-mod kb_types;
 mod schema;
 mod search;
 pub mod text;
@@ -26,7 +25,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 use uuid::Uuid;
 
-pub use kb_types::{Synonyms, Visibility};
+pub use kefu_kb::{Synonyms, Visibility};
 pub use search::SynonymTable;
 
 /// Who is searching: staff see every article, the public only public ones.
@@ -137,7 +136,6 @@ const WRITER_MEMORY: usize = 96_000_000;
 
 pub struct KbIndex {
     dir: PathBuf,
-    index: Index,
     fields: schema::Fields,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
@@ -190,7 +188,6 @@ impl KbIndex {
             .unwrap_or_default();
         Ok(KbIndex {
             dir,
-            index,
             fields,
             reader,
             writer: Mutex::new(writer),
@@ -343,11 +340,6 @@ impl KbIndex {
         // A panic while holding the writer leaves nothing half-committed: tantivy's own state is
         // consistent between calls, so the lock is taken over.
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The tantivy index (for diagnostics and benchmarks).
-    pub fn tantivy(&self) -> &Index {
-        &self.index
     }
 }
 

@@ -177,10 +177,14 @@ fn add_words(plan: &mut Plan, f: &Fields, phrase: &str, weight: f32, seen: &mut 
             term(f.title_gram, &g.text),
             TITLE_GRAM_BOOST * weight,
         ));
-        plan.clauses.push(boosted(
-            term(f.body_gram, &g.text),
-            BODY_GRAM_BOOST * weight,
-        ));
+        // A bigram that is also a query word adds little in the body but the cost of its long
+        // posting list.
+        if !seen.contains(&g.text) {
+            plan.clauses.push(boosted(
+                term(f.body_gram, &g.text),
+                BODY_GRAM_BOOST * weight,
+            ));
+        }
     }
 }
 

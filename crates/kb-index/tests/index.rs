@@ -104,10 +104,7 @@ fn open() -> (tempfile::TempDir, KbIndex) {
     let dir = tempfile::tempdir().unwrap();
     let index = KbIndex::open(dir.path().join("kb-index")).unwrap();
     assert!(index.needs_rebuild());
-    let synonyms = Synonyms::from_groups(vec![
-        vec!["煤气".into(), "燃气".into()],
-        vec!["户号".into(), "用户编号".into(), "用户号".into()],
-    ]);
+    let synonyms = Synonyms::parse("煤气,燃气\n户号,用户编号,用户号").unwrap();
     index.rebuild(&articles(), &synonyms, "stamp-1").unwrap();
     (dir, index)
 }
