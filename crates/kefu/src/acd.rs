@@ -98,8 +98,9 @@ struct Conversation {
     held: bool,
     muted: bool,
     recording: Option<(Uuid, bool)>,
-    /// A consultation in progress: the agent's separate room with the target.
-    consult: Option<(Call, Room)>,
+    /// A consultation in progress: the agent's separate room with the target (and the target's
+    /// agent, when an agent was consulted).
+    consult: Option<(Call, Room, Option<Uuid>)>,
     /// Other parties added (three-way, conference).
     parties: Vec<Call>,
     supervisors: Vec<(Uuid, Call)>,
@@ -146,7 +147,7 @@ pub struct AcdRuntime {
     desks: Mutex<HashMap<Uuid, broadcast::Sender<Arc<CtiEvent>>>>,
     /// The wallboard feed, for supervisors who subscribe to it.
     board: broadcast::Sender<Arc<CtiEvent>>,
-    persist: mpsc::UnboundedSender<(Uuid, kefu_store::AgentStatus, Option<Actor>)>,
+    persist: mpsc::UnboundedSender<Persist>,
     /// Each queue's figures of the day, refreshed every few seconds for the wallboard feed.
     day: Mutex<BTreeMap<String, kefu_acd::metrics::QueueMetrics>>,
     /// The last CTI event number per agent (`None`: the wallboard feed).
@@ -155,6 +156,14 @@ pub struct AcdRuntime {
     profiles: Mutex<HashMap<Uuid, Profile>>,
     /// Whether any webhook is active (events are queued for delivery only then).
     webhooks: std::sync::atomic::AtomicBool,
+}
+
+/// What the state writer saves, in the order it happened.
+enum Persist {
+    /// A new state (a state-log row).
+    State(Uuid, Box<kefu_store::AgentStatus>, Option<Actor>),
+    /// Only the not-ready asked for while busy (applied after the wrap-up; kept across a restart).
+    Pending(Uuid, Option<String>),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -171,8 +180,7 @@ impl AcdRuntime {
         telephony: Telephony,
         files: AcdFiles,
     ) -> anyhow::Result<Arc<AcdRuntime>> {
-        let (persist, mut rx) =
-            mpsc::unbounded_channel::<(Uuid, kefu_store::AgentStatus, Option<Actor>)>();
+        let (persist, mut rx) = mpsc::unbounded_channel::<Persist>();
         let (board, _) = broadcast::channel(256);
         let rt = Arc::new(AcdRuntime {
             store: store.clone(),
@@ -196,11 +204,20 @@ impl AcdRuntime {
         rt.apply(effects);
         // One writer, in order: the state log's rows follow one another.
         tokio::spawn(async move {
-            while let Some((agent, status, actor)) = rx.recv().await {
-                if let Err(e) = store
-                    .record_agent_state(agent, &status, actor.as_ref())
-                    .await
-                {
+            while let Some(p) = rx.recv().await {
+                let (agent, done) = match p {
+                    Persist::State(agent, status, actor) => (
+                        agent,
+                        store
+                            .record_agent_state(agent, &status, actor.as_ref())
+                            .await,
+                    ),
+                    Persist::Pending(agent, pending) => (
+                        agent,
+                        store.record_agent_pending(agent, pending.as_deref()).await,
+                    ),
+                };
+                if let Err(e) = done {
                     tracing::warn!(error = %e, %agent, "persisting an agent state failed");
                 }
             }
@@ -641,7 +658,9 @@ impl AcdRuntime {
         a.state = state.clone();
         a.since = since;
         let status = status_of(&a);
-        let _ = self.persist.send((agent, status, actor));
+        let _ = self
+            .persist
+            .send(Persist::State(agent, Box::new(status), actor));
         self.publish(Some(agent), "state", json!({"state": agent_state_json(&a)}));
         metrics::counter!("kefu_acd_state_changes_total", "state" => state.name()).increment(1);
     }
@@ -1067,7 +1086,7 @@ impl AcdRuntime {
             .iter()
             .chain(conv.parties.iter())
             .chain(conv.supervisors.iter().map(|(_, c)| c))
-            .chain(conv.consult.as_ref().map(|(c, _)| c))
+            .chain(conv.consult.as_ref().map(|(c, _, _)| c))
         {
             hang_up(leg);
         }
@@ -1541,7 +1560,7 @@ impl AcdRuntime {
                 let to = self.conv(call, |c| {
                     c.consult
                         .as_ref()
-                        .map(|(t, _)| t.clone())
+                        .map(|(t, _, _)| t.clone())
                         .unwrap_or_else(|| c.caller.clone())
                 })?;
                 to.send_dtmf(&digits).await.map_err(|e| AcdError::Invalid {
@@ -1856,7 +1875,9 @@ impl AcdRuntime {
                         TransferTo::Agent(a) => Some(a),
                         _ => None,
                     };
-                    let _ = rt.conv(call, |c| c.consult = Some((target.clone(), side)));
+                    let _ = rt.conv(call, |c| {
+                        c.consult = Some((target.clone(), side, target_agent))
+                    });
                     rt.publish(
                         Some(agent),
                         "consult_answered",
@@ -1873,7 +1894,7 @@ impl AcdRuntime {
 
     async fn complete_transfer(self: &Arc<Self>, agent: Uuid, call: Uuid) -> Result<(), AcdError> {
         let consult = self.conv(call, |c| c.consult.take())?;
-        let Some((target, side)) = consult else {
+        let Some((target, side, target_agent)) = consult else {
             return Err(Self::conflict("no consultation to complete"));
         };
         side.close();
@@ -1886,7 +1907,22 @@ impl AcdRuntime {
             "transferred",
             json!({"call_id": call, "consult": true}),
         );
-        self.hand_to(call, target, None).await;
+        // A consulted agent takes the call: on call with it (its wrap-up follows the call's end),
+        // as after a blind transfer to it.
+        let taker = target_agent.filter(|&a| {
+            let direct = self.acd.lock().change(a, Change::Direct(call), Utc::now());
+            match direct {
+                Ok(effects) => {
+                    self.apply(effects);
+                    true
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, agent = %a, "the consulted agent takes the call outside the ACD");
+                    false
+                }
+            }
+        });
+        self.hand_to(call, target, taker).await;
         Ok(())
     }
 
@@ -1899,7 +1935,7 @@ impl AcdRuntime {
                 c.agent_leg.clone(),
             )
         })?;
-        let Some((target, side)) = consult else {
+        let Some((target, side, _)) = consult else {
             return Err(Self::conflict("no consultation to cancel"));
         };
         side.close();
@@ -2104,12 +2140,19 @@ impl AcdControl for AcdApi {
             Some(r) if !ready => Change::NotReady(r),
             _ => Change::Ready,
         };
-        let effects = self
-            .0
-            .acd
-            .lock()
-            .change(agent, change, Utc::now())
-            .map_err(refused)?;
+        let (effects, pending) = {
+            let mut acd = self.0.acd.lock();
+            let effects = acd.change(agent, change, Utc::now()).map_err(refused)?;
+            (effects, acd.agent(agent).and_then(|a| a.pending.clone()))
+        };
+        let changed = effects
+            .iter()
+            .any(|e| matches!(e, Effect::State { agent: a, .. } if *a == agent));
+        if !changed {
+            // Busy: the not-ready (or its withdrawal) waits for the wrap-up; saved now so that a
+            // restart keeps it.
+            let _ = self.0.persist.send(Persist::Pending(agent, pending));
+        }
         self.0.apply(effects);
         self.agent_state(agent)
             .ok_or_else(|| AcdError::NotFound("agent".into()))

@@ -1142,6 +1142,22 @@ impl Store {
         Ok(after)
     }
 
+    /// Only the not-ready an agent asked for while busy (no state change, no log row).
+    pub async fn record_agent_pending(&self, agent: Uuid, pending: Option<&str>) -> Result<()> {
+        let r = agent::Entity::update_many()
+            .col_expr(
+                agent::Column::Pending,
+                Expr::value(pending.map(|p| cut(p, 64))),
+            )
+            .filter(agent::Column::Id.eq(agent))
+            .exec(&self.db)
+            .await?;
+        if r.rows_affected == 0 {
+            return Err(StoreError::NotFound("agent"));
+        }
+        Ok(())
+    }
+
     /// One transaction: writes the status columns, closes the agent's open log row (`ended_at =
     /// status.since`) and opens a new one from `status.since`. `actor`: `Some` for a supervisor's
     /// forced change (audited as `agent.state`), `None` for the ACD's own.

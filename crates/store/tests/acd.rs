@@ -27,6 +27,7 @@ on_both_backends!(
     acd_queue_settings_have_defaults_and_are_checked,
     acd_queue_calls_between_keep_their_bounds,
     acd_callbacks_stay_waiting_and_are_found_at_start,
+    acd_a_not_ready_asked_for_while_busy_is_kept_without_a_log_row,
     acd_recordings_are_listed_and_playback_audited,
     acd_tasks_belong_to_their_user_and_remind_once,
     acd_webhooks_filter_events_and_retry,
@@ -343,6 +344,54 @@ fn status(state: &str, at: DateTime<Utc>) -> AgentStatus {
         state: state.into(),
         ..AgentStatus::logged_out(at)
     }
+}
+
+pub async fn acd_a_not_ready_asked_for_while_busy_is_kept_without_a_log_row(store: Store) {
+    let _w = world(&store).await;
+    let alice = store
+        .create_agent(&admin(), new_agent("alice", Some("8001")))
+        .await
+        .unwrap();
+    let on_call = AgentStatus {
+        call_id: Some(Uuid::now_v7()),
+        ..status("on_call", t(0))
+    };
+    store
+        .record_agent_state(alice.id, &on_call, None)
+        .await
+        .unwrap();
+    let rows = |s: &Store| {
+        let s = s.clone();
+        async move {
+            s.agent_state_log(alice.id, t(-10), t(1000))
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    let logged = rows(&store).await;
+    store
+        .record_agent_pending(alice.id, Some("meal"))
+        .await
+        .unwrap();
+    let a = store.agent(alice.id).await.unwrap();
+    assert_eq!(
+        (a.status.state.as_str(), a.status.pending.as_deref()),
+        ("on_call", Some("meal"))
+    );
+    assert_eq!(
+        rows(&store).await,
+        logged,
+        "no state-log row for a pending change"
+    );
+    store.record_agent_pending(alice.id, None).await.unwrap();
+    assert_eq!(store.agent(alice.id).await.unwrap().status.pending, None);
+    assert!(matches!(
+        store
+            .record_agent_pending(Uuid::now_v7(), Some("meal"))
+            .await,
+        Err(kefu_store::StoreError::NotFound(_))
+    ));
 }
 
 pub async fn acd_state_changes_close_and_open_log_rows(store: Store) {
