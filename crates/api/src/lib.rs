@@ -15,6 +15,7 @@ mod calls;
 mod customers;
 pub mod imports;
 mod ivr;
+pub mod kb;
 mod notifications;
 mod org;
 pub mod problem;
@@ -123,6 +124,8 @@ pub struct AppState {
     fonts: Arc<OnceLock<Result<kefu_print::Fonts, String>>>,
     /// The running ACD, once the binary has plugged it in.
     acd: Arc<RwLock<Option<Arc<dyn agents::AcdControl>>>>,
+    /// The knowledge base's search index, once the binary has plugged it in.
+    kb: Arc<RwLock<Option<Arc<dyn kb::KbSearch>>>>,
 }
 
 impl AppState {
@@ -139,6 +142,7 @@ impl AppState {
             hub: Arc::default(),
             fonts: Arc::default(),
             acd: Arc::default(),
+            kb: Arc::default(),
         }
     }
 
@@ -412,6 +416,7 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
                 // lets a multipart envelope of that size through.
                 .layer(DefaultBodyLimit::max(prompts::MAX_PROMPT_BYTES + 64 * 1024)),
         )
+        .merge(kb_routes())
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(attachments::upload))
@@ -419,6 +424,55 @@ fn api_routes(settings: &Settings) -> OpenApiRouter<AppState> {
                 .layer(DefaultBodyLimit::max(
                     settings.max_attachment_bytes + 64 * 1024,
                 )),
+        )
+}
+
+/// The knowledge base's routes, with their own body limits: article bodies up to 256 KiB of
+/// Markdown (checked by field, so the JSON may be larger), attachments up to 20 MiB, archives.
+fn kb_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(kb::list_categories, kb::create_category))
+                .routes(routes!(kb::update_category, kb::delete_category))
+                .routes(routes!(kb::list_articles, kb::create_article))
+                .routes(routes!(kb::get_article, kb::update_article))
+                .routes(routes!(kb::submit))
+                .routes(routes!(kb::approve))
+                .routes(routes!(kb::reject))
+                .routes(routes!(kb::archive))
+                .routes(routes!(kb::publish))
+                .routes(routes!(kb::versions))
+                .routes(routes!(kb::get_version))
+                .routes(routes!(kb::diff))
+                .routes(routes!(kb::restore))
+                .routes(routes!(kb::download_attachment, kb::delete_attachment))
+                .routes(routes!(kb::search))
+                .routes(routes!(kb::suggest))
+                .routes(routes!(kb::click))
+                .routes(routes!(kb::vote))
+                .routes(routes!(kb::add_favorite, kb::remove_favorite))
+                .routes(routes!(kb::favorites))
+                .routes(routes!(kb::hot))
+                .routes(routes!(kb::no_results))
+                .routes(routes!(kb::get_synonyms, kb::put_synonyms))
+                .routes(routes!(kb::public_search))
+                .routes(routes!(kb::public_suggest))
+                .routes(routes!(kb::public_article))
+                .routes(routes!(kb::export))
+                .layer(DefaultBodyLimit::max(kb::MAX_ARTICLE_JSON_BYTES)),
+        )
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(kb::import))
+                .layer(DefaultBodyLimit::max(kb::MAX_ARCHIVE_BYTES + 64 * 1024)),
+        )
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(kb::upload_attachment))
+                // The multipart envelope on top of the largest file; the handler answers 413 on
+                // field `file` beyond the file limit.
+                .layer(DefaultBodyLimit::max(kb::MAX_ATTACHMENT_BYTES + 64 * 1024)),
         )
 }
 
