@@ -5,6 +5,7 @@ pub mod acd;
 pub mod bench;
 pub mod config;
 pub mod ivr;
+pub mod kb;
 pub mod prompts;
 pub mod seed;
 pub mod seed_acd;

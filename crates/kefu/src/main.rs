@@ -301,6 +301,24 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         );
     }
     seed::first_admin(&store).await?;
+    // The knowledge base: the demo articles, then the search index (rebuilt when stale).
+    if demo {
+        let n = kefu::kb::seed_demo(&store).await?;
+        if n > 0 {
+            eprintln!("kefu: demo knowledge base seeded ({n} articles)");
+        }
+    }
+    let (kb, kb_start) = kefu::kb::KbService::open(store.clone(), &config.data_dir.join("kb-index"))
+        .await
+        .context("opening the knowledge base index")?;
+    if kb_start.rebuilt {
+        eprintln!(
+            "kefu: knowledge base index rebuilt ({} articles in {} ms)",
+            kb_start.articles,
+            kb_start.took.as_millis()
+        );
+    }
+    state.set_kb(kb);
     // The system prompt set, before SIP answers calls: the missing files only.
     kefu::prompts::generate_missing_at_start(config.sip.prompts_dir.clone()).await;
     // Admins' recordings where the IVR finds them (a new machine, a cleaned prompts directory).

@@ -16,6 +16,8 @@ mod imports;
 mod ivr_calls;
 mod ivr_data;
 mod ivr_flows;
+// The knowledge base: workflow, search, archives, what the public may see.
+mod kb;
 mod notifications;
 mod ops;
 mod permissions;

@@ -22,6 +22,10 @@ const IVR_MANAGE: &[&str] = &["admin", "supervisor"];
 const DESK: &[&str] = &["admin", "supervisor", "agent"];
 /// Everyone who works orders (the lifecycle then decides per action); never the auditor.
 const ACTORS: &[&str] = &["admin", "supervisor", "agent", "site"];
+/// The knowledge base: everyone reads; the desk writes drafts; supervisors approve; the
+/// administrator runs the structure (categories, synonyms, archives).
+const KB_EDIT: &[&str] = &["admin", "supervisor", "agent"];
+const KB_APPROVE: &[&str] = &["admin", "supervisor"];
 
 /// (method, path, who may call it). `None`: public.
 const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
@@ -265,6 +269,47 @@ const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
     ("POST", "/api/v1/webhooks", Some(ADMIN)),
     ("PATCH", "/api/v1/webhooks/{id}", Some(ADMIN)),
     ("DELETE", "/api/v1/webhooks/{id}", Some(ADMIN)),
+    // The knowledge base.
+    ("GET", "/api/v1/kb/categories", Some(ALL)),
+    ("POST", "/api/v1/kb/categories", Some(ADMIN)),
+    ("PATCH", "/api/v1/kb/categories/{id}", Some(ADMIN)),
+    ("DELETE", "/api/v1/kb/categories/{id}", Some(ADMIN)),
+    ("GET", "/api/v1/kb/articles", Some(ALL)),
+    ("POST", "/api/v1/kb/articles", Some(KB_EDIT)),
+    ("GET", "/api/v1/kb/articles/{id}", Some(ALL)),
+    ("PATCH", "/api/v1/kb/articles/{id}", Some(KB_EDIT)),
+    ("POST", "/api/v1/kb/articles/{id}/submit", Some(KB_EDIT)),
+    ("POST", "/api/v1/kb/articles/{id}/approve", Some(KB_APPROVE)),
+    ("POST", "/api/v1/kb/articles/{id}/reject", Some(KB_APPROVE)),
+    ("POST", "/api/v1/kb/articles/{id}/archive", Some(KB_APPROVE)),
+    ("POST", "/api/v1/kb/articles/{id}/publish", Some(KB_APPROVE)),
+    ("GET", "/api/v1/kb/articles/{id}/versions", Some(ALL)),
+    (
+        "GET",
+        "/api/v1/kb/articles/{id}/versions/{version}",
+        Some(ALL),
+    ),
+    ("GET", "/api/v1/kb/articles/{id}/diff", Some(ALL)),
+    ("POST", "/api/v1/kb/articles/{id}/restore", Some(KB_EDIT)),
+    ("POST", "/api/v1/kb/articles/{id}/attachments", Some(KB_EDIT)),
+    ("GET", "/api/v1/kb/attachments/{id}", Some(ALL)),
+    ("DELETE", "/api/v1/kb/attachments/{id}", Some(KB_EDIT)),
+    ("GET", "/api/v1/kb/search", Some(ALL)),
+    ("GET", "/api/v1/kb/suggest", Some(ALL)),
+    ("POST", "/api/v1/kb/articles/{id}/click", Some(ALL)),
+    ("POST", "/api/v1/kb/articles/{id}/vote", Some(ALL)),
+    ("PUT", "/api/v1/kb/articles/{id}/favorite", Some(ALL)),
+    ("DELETE", "/api/v1/kb/articles/{id}/favorite", Some(ALL)),
+    ("GET", "/api/v1/kb/favorites", Some(ALL)),
+    ("GET", "/api/v1/kb/hot", Some(ALL)),
+    ("GET", "/api/v1/kb/no-results", Some(KB_EDIT)),
+    ("GET", "/api/v1/kb/synonyms", Some(ALL)),
+    ("PUT", "/api/v1/kb/synonyms", Some(ADMIN)),
+    ("GET", "/api/v1/kb/export", Some(ADMIN)),
+    ("POST", "/api/v1/kb/import", Some(ADMIN)),
+    ("GET", "/api/v1/public/kb/search", None),
+    ("GET", "/api/v1/public/kb/suggest", None),
+    ("GET", "/api/v1/public/kb/articles/{id}", None),
 ];
 
 #[test]
