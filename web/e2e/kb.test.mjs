@@ -366,9 +366,9 @@ test('kb admin: an import with a bad row writes nothing and shows where; a good 
     const before = await syn.inputValue();
     await syn.fill(`${before}\n测试词${stamp}, 试验词${stamp}`);
     await page.getByTestId('kb-synonyms-save').click();
-    await until(async () => (await apiGet(context, '/kb/synonyms')).some((g) => g.words.includes(`测试词${stamp}`)), {
-      what: 'the synonym group is saved',
-    });
+    await page.locator('.ant-message', { hasText: '同义词' }).waitFor();
+    assert.ok((await apiGet(context, '/kb/synonyms')).some((g) => g.words.includes(`测试词${stamp}`)), 'the synonym group is saved');
+    assert.match(await syn.inputValue(), new RegExp(`测试词${stamp}`), 'the saved groups are shown');
     // A line with one word is refused before it is sent.
     await syn.fill(`${await syn.inputValue()}\n孤零零`);
     await page.getByTestId('kb-synonyms-save').click();

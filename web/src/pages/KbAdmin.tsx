@@ -10,7 +10,7 @@ import { ApiError } from '../api';
 import { useAuth } from '../auth';
 import { useI18n } from '../i18n';
 import { problemText } from '../acd/common';
-import { kbApi, kbUrls, type NoResultQuery, type SynonymGroup } from '../kb/api';
+import { kbApi, kbUrls, normSynonyms, type NoResultQuery, type SynonymGroup } from '../kb/api';
 
 /** Text → groups: one group per line, words separated by commas (`,` `，` `、`) or spaces. */
 export function parseSynonyms(text: string): { groups: SynonymGroup[]; errors: { line: number; reason: 'single' | 'long' }[] } {
@@ -80,9 +80,11 @@ function Synonyms({ editable }: { editable: boolean }) {
     if (errors.length) return;
     setBusy(true);
     try {
-      await kbApi.saveSynonyms(groups);
-      message.success(t('kb.syn.saved', { n: groups.length }));
-      await load();
+      const saved = await kbApi.saveSynonyms(groups);
+      // What the server kept (words trimmed, duplicates merged), without a second read.
+      const kept = saved ? normSynonyms(saved) : groups;
+      setText(kept.map((x) => x.words.join(', ')).join('\n'));
+      message.success(t('kb.syn.saved', { n: kept.length }));
     } catch (e) {
       if (e instanceof ApiError && e.problem.errors?.length) setLineErrors(e.problem.errors.map((fe) => `${fe.field}: ${fe.reason}`));
       else setError(problemText(e));
