@@ -1414,3 +1414,33 @@ async fn kb_index_is_reused_when_current_and_rebuilt_when_deleted_or_stale() {
     assert_eq!(kb.search(&kb.agent, "读数").await["total"], 0);
     kb.stop().await;
 }
+
+#[tokio::test]
+async fn kb_demo_seed_publishes_the_demo_kb_once_and_it_is_searchable() {
+    let kb = Kb::spawn().await;
+    let n = kefu::kb::seed_demo(&kb.app.store).await.unwrap();
+    assert!(n >= 60, "{n} demo articles");
+    assert_eq!(
+        kefu::kb::seed_demo(&kb.app.store).await.unwrap(),
+        0,
+        "only when empty"
+    );
+    kb.app.state.kb().unwrap().changed(None).await.unwrap();
+    let synonyms = kb.app.get(&kb.agent, "/api/v1/kb/synonyms").await;
+    assert!(!synonyms.as_array().unwrap().is_empty());
+    // Editors see every article; readers only those valid today (the demo has dated notices).
+    let all = kb
+        .app
+        .get(&kb.admin, "/api/v1/kb/articles?per_page=200")
+        .await;
+    assert_eq!(all["total"].as_u64(), Some(n));
+    let valid = kb
+        .app
+        .get(&kb.auditor, "/api/v1/kb/articles?per_page=200")
+        .await;
+    let valid = valid["total"].as_u64().unwrap();
+    assert!(valid > 0 && valid <= n, "{valid} of {n}");
+    let res = kb.search(&kb.agent, "燃气泄漏").await;
+    assert!(res["total"].as_u64().unwrap() > 0, "{res}");
+    kb.stop().await;
+}
