@@ -53,10 +53,58 @@ static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     b
 });
 
+/// Deepest nesting of Markdown elements kept (quotes in quotes, lists in lists, emphasis in links…);
+/// deeper ones keep their text but lose their markup.
+pub const NESTING_MAX: usize = 32;
+/// Most raw HTML tags in one body. Beyond this the body's raw HTML is shown as text.
+pub const RAW_HTML_TAGS_MAX: usize = 300;
+
+/// Bounds the work of the HTML parser behind ammonia (html5ever). Its tree building is quadratic in
+/// the nesting depth and can multiply misnested formatting elements (`<p><b title=1></p>` repeated
+/// makes every paragraph reopen every earlier `<b>`: 20 KB of input became 9 MB of output and seconds
+/// of work). So Markdown nesting is capped at [`NESTING_MAX`], and a body with more than
+/// [`RAW_HTML_TAGS_MAX`] raw HTML tags has its raw HTML escaped as text. Ordinary articles (Markdown,
+/// a little HTML) are untouched.
+fn bounded_events(markdown: &str) -> Vec<Event<'_>> {
+    let events: Vec<Event<'_>> = Parser::new_ext(markdown, options()).collect();
+    let raw_tags: usize = events
+        .iter()
+        .map(|e| match e {
+            Event::Html(h) | Event::InlineHtml(h) => h.matches('<').count(),
+            _ => 0,
+        })
+        .sum();
+    let escape_raw = raw_tags > RAW_HTML_TAGS_MAX;
+    let mut kept: Vec<bool> = Vec::new();
+    let mut depth = 0;
+    let mut out = Vec::with_capacity(events.len());
+    for event in events {
+        match event {
+            Event::Start(tag) => {
+                let keep = depth < NESTING_MAX;
+                kept.push(keep);
+                if keep {
+                    depth += 1;
+                    out.push(Event::Start(tag));
+                }
+            }
+            Event::End(tag) => {
+                if kept.pop().unwrap_or(false) {
+                    depth -= 1;
+                    out.push(Event::End(tag));
+                }
+            }
+            Event::Html(h) | Event::InlineHtml(h) if escape_raw => out.push(Event::Text(h)),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Renders Markdown to sanitized HTML: the one way `body_html` is made.
 pub fn render(markdown: &str) -> String {
     let mut html = String::with_capacity(markdown.len() + markdown.len() / 2);
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    pulldown_cmark::html::push_html(&mut html, bounded_events(markdown).into_iter());
     SANITIZER.clean(&html).to_string()
 }
 
@@ -73,12 +121,43 @@ fn html_text(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// Drops everything between `<` and `>`: the text of raw HTML without running an HTML parser, for
+/// bodies with more raw HTML than [`RAW_HTML_TAGS_MAX`] (see [`bounded_events`]).
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The text of a Markdown body, without markup: one line per block, table cells separated by spaces,
 /// raw HTML reduced to its text. For the search index and snippets (which escape it themselves).
 pub fn plain_text(markdown: &str) -> String {
+    let events: Vec<Event<'_>> = Parser::new_ext(markdown, options()).collect();
+    let raw_tags: usize = events
+        .iter()
+        .map(|e| match e {
+            Event::Html(h) | Event::InlineHtml(h) => h.matches('<').count(),
+            _ => 0,
+        })
+        .sum();
+    let html_to_text = |html: &str| {
+        if raw_tags > RAW_HTML_TAGS_MAX {
+            strip_tags(html)
+        } else {
+            html_text(html)
+        }
+    };
     let mut out = String::with_capacity(markdown.len());
     let mut html_block: Option<String> = None;
-    for event in Parser::new_ext(markdown, options()) {
+    for event in events {
         match event {
             Event::Text(t) | Event::Code(t) => match html_block.as_mut() {
                 Some(buf) => buf.push_str(&t),
@@ -86,12 +165,12 @@ pub fn plain_text(markdown: &str) -> String {
             },
             Event::Html(h) | Event::InlineHtml(h) => match html_block.as_mut() {
                 Some(buf) => buf.push_str(&h),
-                None => out.push_str(&html_text(&h)),
+                None => out.push_str(&html_to_text(&h)),
             },
             Event::Start(Tag::HtmlBlock) => html_block = Some(String::new()),
             Event::End(TagEnd::HtmlBlock) => {
                 if let Some(buf) = html_block.take() {
-                    out.push_str(&html_text(&buf));
+                    out.push_str(&html_to_text(&buf));
                     out.push('\n');
                 }
             }

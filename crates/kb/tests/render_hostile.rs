@@ -211,3 +211,51 @@ fn plain_text_of_hostile_html_is_text_only() {
     assert!(!text.contains("onerror"), "{text}");
     assert!(text.contains("正文") && text.contains("结束"), "{text}");
 }
+
+/// Bodies at the 256 KiB limit built to make the HTML parser work quadratically: deep nesting and
+/// misnested formatting elements that html5ever reopens in every following paragraph.
+#[test]
+fn pathological_bodies_stay_small_and_shallow() {
+    let limit = kefu_kb::model::BODY_MAX_BYTES;
+    let fill = |unit: &str| unit.repeat(limit / unit.len());
+    for unit in [">", "- ", "* ", "1. ", "> - ", "*a ", "[a "] {
+        let body = fill(unit);
+        let html = check(&body);
+        let depth = html.matches("<blockquote>").count()
+            + html.matches("<ul>").count()
+            + html.matches("<ol>").count();
+        assert!(depth <= 64, "{unit:?}: {depth} nested containers");
+        assert!(
+            html.len() < 4 * limit,
+            "{unit:?}: {} bytes of HTML",
+            html.len()
+        );
+    }
+    let reopen: String = (0..limit / 24)
+        .map(|i| format!("<p><b title={i}>x</p>"))
+        .collect();
+    let html = check(&reopen);
+    assert!(html.len() < 4 * limit, "{} bytes of HTML", html.len());
+    let divs = check(&fill("<div>"));
+    assert!(divs.len() < 4 * limit, "{} bytes of HTML", divs.len());
+}
+
+#[test]
+fn a_little_raw_html_is_kept_and_a_flood_is_shown_as_text() {
+    let html = check("<b>燃气</b> 与 <i>煤气</i>");
+    assert!(html.contains("<b>燃气</b>"), "{html}");
+    let flood = "<b>燃气</b>".repeat(200);
+    let html = check(&flood);
+    assert!(html.contains("&lt;b&gt;燃气"), "{}", &html[..80]);
+}
+
+#[test]
+fn plain_text_of_a_raw_html_flood_is_bounded() {
+    let limit = kefu_kb::model::BODY_MAX_BYTES;
+    let reopen: String = (0..limit / 24)
+        .map(|i| format!("<p><b title={i}>x</p>"))
+        .collect();
+    let text = plain_text(&reopen);
+    assert_eq!(text, "x".repeat(limit / 24));
+    assert_eq!(plain_text(&"<b>燃气</b>".repeat(400)), "燃气".repeat(400));
+}
