@@ -813,6 +813,21 @@ fn cell_text(cell: &Data) -> Result<String, String> {
 /// Reads the Excel workbook. Rows are numbered as Excel shows them; empty rows are skipped.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Archive, Vec<ArchiveError>> {
     let whole = |reason: String| vec![ArchiveError::new("", None, "file", reason)];
+    // An xlsx is a zip: refuse a bomb before calamine unpacks the sheets into memory.
+    if let Ok(mut zip) = ZipArchive::new(Cursor::new(bytes)) {
+        let mut declared: u64 = 0;
+        for i in 0..zip.len().min(10_000) {
+            if let Ok(entry) = zip.by_index_raw(i) {
+                declared = declared.saturating_add(entry.size());
+            }
+        }
+        if zip.len() > 10_000 || declared > UNPACKED_MAX_BYTES {
+            return Err(whole(format!(
+                "xlsx 解压后超过 {} MiB",
+                UNPACKED_MAX_BYTES / 1024 / 1024
+            )));
+        }
+    }
     let mut book: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|e| whole(format!("不是有效的 xlsx 文件：{e}")))?;
     if !book.sheet_names().iter().any(|n| n == ARTICLES_SHEET) {
