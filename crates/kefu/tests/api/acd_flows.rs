@@ -230,24 +230,35 @@ async fn queue_calls_of(app: &TestApp, call: &str) -> Vec<kefu_store::QueueCallR
         .collect()
 }
 
-/// The callees of the call records of `call`, in the order their legs started.
-async fn legs_called(app: &TestApp, admin: &str, call: &str) -> Vec<String> {
-    let cdrs = app
-        .get(admin, &format!("/api/v1/calls?call_uuid={call}"))
-        .await;
-    let mut legs: Vec<(String, String)> = cdrs["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["started_at"].as_str().unwrap().to_string(),
-                c["callee"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    legs.sort();
-    legs.into_iter().map(|(_, callee)| callee).collect()
+/// The callees of the call records of `call`, in the order their legs started, once (within 10 s)
+/// they include `wanted` (a record is written just after its leg ends).
+async fn legs_called(app: &TestApp, admin: &str, call: &str, wanted: &[&str]) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let cdrs = app
+            .get(admin, &format!("/api/v1/calls?call_uuid={call}"))
+            .await;
+        let mut legs: Vec<(String, String)> = cdrs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["started_at"].as_str().unwrap().to_string(),
+                    c["callee"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        legs.sort();
+        let legs: Vec<String> = legs.into_iter().map(|(_, callee)| callee).collect();
+        let complete = wanted.iter().all(|w| {
+            legs.iter().filter(|l| l == w).count() >= wanted.iter().filter(|x| *x == w).count()
+        });
+        if complete || tokio::time::Instant::now() >= deadline {
+            return legs;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The states `id` went through, oldest first.
@@ -426,7 +437,7 @@ async fn a_consultation_completed_leaves_the_caller_talking_with_the_consulted_a
     assert_eq!(state_of(&app, &admin, &agent_id).await["state"], "wrap_up");
     caller.hangup();
     acd.settle().await;
-    let legs = legs_called(&app, &admin, &id).await;
+    let legs = legs_called(&app, &admin, &id, &["8001", "8002"]).await;
     assert!(
         legs.iter().any(|l| l == "8001") && legs.iter().any(|l| l == "8002"),
         "{legs:?}"
@@ -579,7 +590,7 @@ async fn blind_transfers_to_a_queue_and_to_an_agent_reach_that_queues_agent_and_
         ],
         "{rows:?}"
     );
-    let legs = legs_called(&app, &admin, &id).await;
+    let legs = legs_called(&app, &admin, &id, &["8001", "8001"]).await;
     assert_eq!(
         legs.iter().filter(|l| *l == "8001").count(),
         2,
@@ -985,7 +996,7 @@ async fn a_caller_who_presses_1_for_a_callback_is_called_back_once_an_agent_is_r
     stop(customer_phone);
     acd.settle().await;
     // The agent's phone rang first, then the customer's.
-    let legs = legs_called(&app, &admin, &id).await;
+    let legs = legs_called(&app, &admin, &id, &["8001", "8103"]).await;
     let agent_leg = legs.iter().position(|l| l == "8001");
     let customer_leg = legs.iter().position(|l| l == "8103");
     assert!(
@@ -1286,7 +1297,23 @@ async fn after_a_crash_every_agent_comes_back_in_a_consistent_state() {
     )
     .await;
     login(out.clone(), json!({"phone": "8104"})).await;
+    let out_at = Utc::now();
     post_ok(&app, &out, "/api/v1/agents/me/logout", json!({})).await;
+    // Logged out again, and written (not just the logged-out state the agent was created in).
+    let mut tries = 0;
+    while !app
+        .store
+        .agent(out_id.parse().unwrap())
+        .await
+        .unwrap()
+        .status
+        .since
+        .ge(&out_at)
+    {
+        tries += 1;
+        assert!(tries < 200, "the logout was not written");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let before = persisted(
         &app,
         &[
@@ -1406,7 +1433,6 @@ async fn after_a_crash_every_agent_comes_back_in_a_consistent_state() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a not-ready asked for during a call is not persisted (crates/acd/src/agent.rs: Ok(false), no State effect), so a crash loses it"]
 async fn a_break_asked_for_during_a_call_survives_a_crash() {
     let app = TestApp::spawn().await;
     let admin = app.login("admin").await;
@@ -1443,5 +1469,74 @@ async fn a_break_asked_for_during_a_call_survives_a_crash() {
         (Some("not_ready"), Some("break")),
         "the pending break applies after the restart: {s}"
     );
+    acd.telephony.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consulted_agent_who_takes_the_transfer_is_on_call_with_it() {
+    let app = TestApp::spawn().await;
+    let acd = start_acd(&app).await;
+    let admin = app.login("admin").await;
+    let agent = app.login("agent").await;
+    let supervisor = app.login("supervisor").await;
+    route_to_queue(&app, &admin, SERVICE, "general").await;
+    let second_id = my_agent_id(&app, &supervisor).await;
+    let mut phones = Vec::new();
+    for ext in ["8001", "8002"] {
+        let port = free_udp_port();
+        register(&acd.sip, ext, port).await;
+        phones.push(answering_phone(port, 30_000));
+    }
+    let mut ws = cti(&app, &agent).await;
+    post_ok(
+        &app,
+        &agent,
+        "/api/v1/agents/me/login",
+        json!({"ready": true, "queues": ["general"]}),
+    )
+    .await;
+    post_ok(
+        &app,
+        &supervisor,
+        "/api/v1/agents/me/login",
+        json!({"ready": true, "queues": ["complaints"]}),
+    )
+    .await;
+    let sip = acd.sip.clone();
+    let caller = tokio::spawn(async move {
+        call(
+            &sip,
+            SERVICE,
+            "13900007878",
+            &[Step::Pause(12_000), Step::Bye],
+        )
+        .await
+    });
+    let (answered, _) = until(&mut ws, "answered").await;
+    let id = answered["call_id"].as_str().unwrap().to_string();
+    post_ok(
+        &app,
+        &agent,
+        &path(&id, "transfer"),
+        json!({"to": {"kind": "agent", "target": second_id}, "mode": "consult"}),
+    )
+    .await;
+    until(&mut ws, "consult_answered").await;
+    post_ok(&app, &agent, &path(&id, "transfer-complete"), json!({})).await;
+    until(&mut ws, "transferred").await;
+    // The consulted agent talks with the caller: it is on this call, and its desk has it.
+    let s = state_of(&app, &admin, &second_id).await;
+    assert_eq!(
+        (s["state"].as_str(), s["call_id"].as_str()),
+        (Some("on_call"), Some(id.as_str())),
+        "{s}"
+    );
+    let calls = app.get(&supervisor, "/api/v1/agents/me/calls").await;
+    assert_eq!(calls[0]["id"], id.as_str(), "{calls}");
+    assert!(caller.await.unwrap());
+    for p in phones {
+        stop(p);
+    }
+    acd.settle().await;
     acd.telephony.shutdown().await;
 }
