@@ -66,6 +66,7 @@ pub(crate) async fn start_acd_on(store: kefu_store::Store, state: kefu_api::AppS
         kefu::acd::AcdFiles {
             recordings_dir: recordings.path().to_path_buf(),
             record_calls: true,
+            callback_caller_id: "96777".into(),
             hold_music: ivr.hold_music("zh-CN"),
             utc_offset: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
         },
