@@ -888,16 +888,17 @@ impl AcdRuntime {
             return;
         };
         let caller = if let Some(number) = callback {
-            // A callback: the agent is on the line; now the customer.
-            match self
-                .telephony
-                .originate(
-                    phone_destination(&number),
-                    &self.files.callback_caller_id,
-                    Some(call),
-                )
-                .await
-            {
+            // A callback: the agent is on the line; now the customer (an extension of ours, or an
+            // outside number through the trunk).
+            let dialled = match self.callback_destination(&number).await {
+                Ok(dest) => self
+                    .telephony
+                    .originate(dest, &self.files.callback_caller_id, Some(call))
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(format!("{e:?}")),
+            };
+            match dialled {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::info!(error = %e, number, "callback not answered");
@@ -1403,6 +1404,27 @@ impl AcdRuntime {
             }]);
         }
         Ok(vec![phone_destination(phone)])
+    }
+
+    /// Where a callback to `number` goes: an enabled extension of ours by its number, anything
+    /// else out through the trunk.
+    async fn callback_destination(&self, number: &str) -> Result<Destination, AcdError> {
+        let ours = self
+            .store
+            .extensions()
+            .await
+            .map_err(|e| AcdError::Unavailable(e.to_string()))?
+            .into_iter()
+            .any(|e| e.enabled && e.number == number);
+        if ours {
+            return Ok(Destination::Extension(number.to_string()));
+        }
+        let mut dests = self
+            .phone_destinations(&format!("external:{number}"))
+            .await?;
+        dests
+            .pop()
+            .ok_or_else(|| AcdError::Unavailable("no trunk for outside calls".into()))
     }
 
     /// Rings `dests` at once and keeps the first that answers.

@@ -908,6 +908,99 @@ async fn a_caller_waiting_too_long_overflows_to_another_queue_whose_agent_answer
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_to_a_mobile_number_goes_out_through_the_trunk_showing_the_hotline() {
+    // Regression: a callback number that is no extension of ours was dialled as an extension
+    // (NotRegistered) and the callback was closed without anyone being called.
+    let app = TestApp::spawn().await;
+    let acd = start_acd(&app).await;
+    let admin = app.login("admin").await;
+    let agent = app.login("agent").await;
+    route_to_queue(&app, &admin, SERVICE, "general").await;
+    patch_queue(
+        &app,
+        &admin,
+        "general",
+        json!({"max_wait_secs": 10, "overflow": {"action": "callback"}}),
+    )
+    .await;
+    // The carrier: a SIPp phone on loopback behind an outbound trunk.
+    let carrier_port = free_udp_port();
+    let r = app
+        .send(
+            &admin,
+            Method::POST,
+            "/api/v1/trunks",
+            &json!({"name": "出局中继", "kind": "运营商", "proxy": format!("127.0.0.1:{carrier_port}")}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let mut ws = cti(&app, &agent).await;
+    post_ok(
+        &app,
+        &agent,
+        "/api/v1/agents/me/login",
+        json!({"ready": false, "queues": ["general"]}),
+    )
+    .await;
+    let mobile = "13800001234";
+    let caller_steps = [
+        Step::Pause(12_500 + prompt_ms("queue_callback_offer").min(3000)),
+        Step::Keys("1"),
+        Step::AwaitBye,
+    ];
+    assert!(
+        call(&acd.sip, SERVICE, mobile, &caller_steps).await,
+        "the caller chose the callback and kefu hung up"
+    );
+    let agent_port = free_udp_port();
+    register(&acd.sip, "8001", agent_port).await;
+    let desk = answering_phone(agent_port, 30_000);
+    let carrier = answering_phone(carrier_port, 3000);
+    post_ok(
+        &app,
+        &agent,
+        "/api/v1/agents/me/state",
+        json!({"state": "ready"}),
+    )
+    .await;
+    let (offer, _) = until(&mut ws, "offering").await;
+    assert_eq!(offer["callback"], true, "{offer}");
+    assert_eq!(offer["caller"], mobile, "{offer}");
+    let id = offer["call_id"].as_str().unwrap().to_string();
+    let (answered, _) = until(&mut ws, "answered").await;
+    assert_eq!(answered["call_id"], id.as_str());
+    let (ended, _) = until(&mut ws, "ended").await;
+    assert_eq!(ended["cause"], "caller_hung_up", "{ended}");
+    stop(desk);
+    stop(carrier);
+    acd.settle().await;
+    let legs = legs_called(&app, &admin, &id, &["8001", mobile]).await;
+    assert!(legs.iter().any(|l| l == mobile), "{legs:?}");
+    let cdrs = app
+        .get(&admin, &format!("/api/v1/calls?call_uuid={id}"))
+        .await;
+    let out = cdrs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["callee"] == mobile)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        out["caller"], "96777",
+        "the customer sees the hotline: {out}"
+    );
+    let rows = queue_calls_of(&app, &id).await;
+    assert_eq!(rows[0].outcome, "answered", "{rows:?}");
+    acd.telephony.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_who_presses_1_for_a_callback_is_called_back_once_an_agent_is_ready() {
     let app = TestApp::spawn().await;
     let acd = start_acd(&app).await;
