@@ -12,7 +12,7 @@ use crate::text;
 
 /// Bumped whenever the fields or their analysis change: an index written with another version is
 /// rebuilt.
-pub const SCHEMA_VERSION: &str = "kefu-kb-index 1";
+pub const SCHEMA_VERSION: &str = "kefu-kb-index 2";
 
 pub const JIEBA: &str = "kb_jieba";
 pub const BIGRAM: &str = "kb_bigram";
@@ -50,6 +50,9 @@ pub struct Fields {
     pub valid_from: Field,
     pub valid_to: Field,
     pub updated_at: Field,
+    /// The title's length in characters: suggestions break ties by it without reading stored
+    /// documents.
+    pub title_chars: Field,
 }
 
 fn analyzed(tokenizer: &str, stored: bool) -> TextOptions {
@@ -104,6 +107,7 @@ pub fn build() -> (Schema, Fields) {
         valid_from: b.add_i64_field("valid_from", INDEXED | FAST),
         valid_to: b.add_i64_field("valid_to", INDEXED | FAST),
         updated_at: b.add_i64_field("updated_at", FAST),
+        title_chars: b.add_u64_field("title_chars", FAST),
     };
     (b.build(), fields)
 }
@@ -180,5 +184,6 @@ pub fn document(f: &Fields, article: &IndexedArticle) -> TantivyDocument {
     doc.add_i64(f.valid_from, article.valid_from.map_or(DAY_MIN, day));
     doc.add_i64(f.valid_to, article.valid_to.map_or(DAY_MAX, day));
     doc.add_i64(f.updated_at, article.updated_at.timestamp());
+    doc.add_u64(f.title_chars, article.title.chars().count() as u64);
     doc
 }

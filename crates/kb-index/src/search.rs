@@ -26,7 +26,7 @@ const POPULARITY_WEIGHT: f32 = 0.3;
 /// Most suggestions.
 pub const SUGGEST_MAX: usize = 8;
 /// Most distinct terms a prefix query expands to (keeps one-letter prefixes cheap).
-const PREFIX_TERMS: u64 = 512;
+const PREFIX_TERMS: u64 = 128;
 
 const TITLE_BOOST: f32 = 3.0;
 const TAGS_BOOST: f32 = 2.0;
@@ -454,21 +454,29 @@ pub fn suggest(
     clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
     let query = BooleanQuery::new(clauses);
     let top = searcher.search(&query, &TopDocs::with_limit(64).order_by_score())?;
+    // Ties broken by the shorter title, from fast fields; only the suggestions shown are read from
+    // the document store (a stored document carries its whole body).
     let mut found = Vec::with_capacity(top.len());
     for (score, at) in top {
-        let doc: TantivyDocument = searcher.doc(at)?;
         let (id, _) = article_id(searcher, at)?;
-        found.push((score, stored_str(&doc, f.title), id));
+        let chars = searcher
+            .segment_reader(at.segment_ord)
+            .fast_fields()
+            .u64("title_chars")?
+            .first(at.doc_id)
+            .unwrap_or(u64::MAX);
+        found.push((score, chars, id, at));
     }
-    found.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then(a.1.chars().count().cmp(&b.1.chars().count()))
-            .then(a.1.cmp(&b.1))
-    });
-    Ok(found
+    found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    found.truncate(limit);
+    let mut shown = Vec::with_capacity(found.len());
+    for (_, _, id, at) in found {
+        let doc: TantivyDocument = searcher.doc(at)?;
+        shown.push((stored_str(&doc, f.title), id));
+    }
+    Ok(shown
         .into_iter()
-        .take(limit)
-        .map(|(_, title, id)| {
+        .map(|(title, id)| {
             let mut ranges = text::find_terms(&title, std::slice::from_ref(&compact));
             if latin {
                 ranges.extend(text::pinyin_matches(&title, &compact));
