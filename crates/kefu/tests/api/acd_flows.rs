@@ -1316,6 +1316,106 @@ async fn start_doomed_acd(app: &TestApp) -> (tokio::runtime::Runtime, Acd) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_waiting_when_kefu_stops_is_called_back_after_the_restart() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let agent = app.login("agent").await;
+    route_to_queue(&app, &admin, SERVICE, "general").await;
+    patch_queue(
+        &app,
+        &admin,
+        "general",
+        json!({"max_wait_secs": 10, "overflow": {"action": "callback"}}),
+    )
+    .await;
+    let (doomed, acd) = start_doomed_acd(&app).await;
+    post_ok(
+        &app,
+        &agent,
+        "/api/v1/agents/me/login",
+        json!({"ready": false, "queues": ["general"]}),
+    )
+    .await;
+    let caller_steps = [
+        Step::Pause(12_500 + prompt_ms("queue_callback_offer").min(3000)),
+        Step::Keys("1"),
+        Step::AwaitBye,
+    ];
+    assert!(
+        call(&acd.sip, SERVICE, "8103", &caller_steps).await,
+        "the caller chose the callback and kefu hung up"
+    );
+    // The callback is on record before kefu dies.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let id = loop {
+        let now = Utc::now();
+        let rows: Vec<_> = app
+            .store
+            .queue_calls_between(now - chrono::TimeDelta::hours(1), now, Some("general"))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.caller == "8103" && r.overflow_to.as_deref() == Some("callback"))
+            .collect();
+        if let Some(r) = rows.first() {
+            break r.call_id.to_string();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no callback row: {rows:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    doomed.shutdown_background();
+    drop(acd);
+    // kefu again, on the same database: the callback waits at its place.
+    let acd = start_acd(&app).await;
+    let rows = queue_calls_of(&app, &id).await;
+    assert_eq!(
+        (rows.len(), rows[0].outcome.as_str()),
+        (1, "waiting"),
+        "{rows:?}"
+    );
+    let board = app.get(&admin, "/api/v1/wallboard").await;
+    let general = board["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["key"] == "general")
+        .cloned()
+        .unwrap();
+    assert_eq!(general["callbacks"], 1, "{board}");
+    let mut ws = cti(&app, &agent).await;
+    let agent_port = free_udp_port();
+    register(&acd.sip, "8001", agent_port).await;
+    let desk = answering_phone(agent_port, 30_000);
+    let customer_port = free_udp_port();
+    register(&acd.sip, "8103", customer_port).await;
+    let customer_phone = answering_phone(customer_port, 3000);
+    post_ok(
+        &app,
+        &agent,
+        "/api/v1/agents/me/state",
+        json!({"state": "ready"}),
+    )
+    .await;
+    let (offer, _) = until(&mut ws, "offering").await;
+    assert_eq!(offer["call_id"], id.as_str(), "{offer}");
+    assert_eq!(offer["callback"], true, "{offer}");
+    assert_eq!(offer["caller"], "8103", "{offer}");
+    until(&mut ws, "answered").await;
+    until(&mut ws, "ended").await;
+    stop(desk);
+    stop(customer_phone);
+    acd.settle().await;
+    let legs = legs_called(&app, &admin, &id, &["8001", "8103"]).await;
+    assert!(legs.iter().any(|l| l == "8103"), "{legs:?}");
+    let rows = queue_calls_of(&app, &id).await;
+    assert_eq!(rows[0].outcome, "answered", "{rows:?}");
+    acd.telephony.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_crash_every_agent_comes_back_in_a_consistent_state() {
     let app = TestApp::spawn().await;
     let admin = app.login("admin").await;
