@@ -308,9 +308,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             eprintln!("kefu: demo knowledge base seeded ({n} articles)");
         }
     }
-    let (kb, kb_start) = kefu::kb::KbService::open(store.clone(), &config.data_dir.join("kb-index"))
-        .await
-        .context("opening the knowledge base index")?;
+    let (kb, kb_start) =
+        kefu::kb::KbService::open(store.clone(), &config.data_dir.join("kb-index"))
+            .await
+            .context("opening the knowledge base index")?;
     if kb_start.rebuilt {
         eprintln!(
             "kefu: knowledge base index rebuilt ({} articles in {} ms)",

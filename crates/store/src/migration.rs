@@ -1482,9 +1482,13 @@ impl MigrationTrait for Kb {
         )
         .await?;
         m.create_index(
-            index("ux_kb_favorites", "kb_favorites", &["user_id", "article_id"])
-                .unique()
-                .to_owned(),
+            index(
+                "ux_kb_favorites",
+                "kb_favorites",
+                &["user_id", "article_id"],
+            )
+            .unique()
+            .to_owned(),
         )
         .await?;
         // Counted events: `view` and `click` (from a search hit, with its query).

@@ -291,7 +291,11 @@ const MATRIX: &[(&str, &str, Option<&[&str]>)] = &[
     ),
     ("GET", "/api/v1/kb/articles/{id}/diff", Some(ALL)),
     ("POST", "/api/v1/kb/articles/{id}/restore", Some(KB_EDIT)),
-    ("POST", "/api/v1/kb/articles/{id}/attachments", Some(KB_EDIT)),
+    (
+        "POST",
+        "/api/v1/kb/articles/{id}/attachments",
+        Some(KB_EDIT),
+    ),
     ("GET", "/api/v1/kb/attachments/{id}", Some(ALL)),
     ("DELETE", "/api/v1/kb/attachments/{id}", Some(KB_EDIT)),
     ("GET", "/api/v1/kb/search", Some(ALL)),
