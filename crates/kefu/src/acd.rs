@@ -200,8 +200,6 @@ impl AcdRuntime {
         let effects = rt.acd.lock().restarted(Utc::now());
         rt.apply(effects);
         rt.restore_callers().await?;
-        let effects = rt.acd.lock().route(Utc::now());
-        rt.apply(effects);
         // One writer, in order: the state log's rows follow one another.
         tokio::spawn(async move {
             while let Some(p) = rx.recv().await {
@@ -491,42 +489,43 @@ impl AcdRuntime {
     async fn restore_callers(self: &Arc<Self>) -> anyhow::Result<()> {
         let now = Utc::now();
         for row in self.store.queue_calls_waiting().await? {
-            let restored = row.overflow_to.as_deref() == Some("callback")
-                && self
-                    .acd
-                    .lock()
-                    .restore_callback(
-                        row.call_id,
-                        &row.queue,
-                        row.priority,
-                        &row.caller,
-                        row.entered_at,
-                        now,
-                    )
-                    .is_ok();
-            if !restored {
-                self.store
-                    .queue_call_finished(row.id, "dropped", now, 0, None)
-                    .await?;
-                continue;
+            if row.overflow_to.as_deref() == Some("callback") {
+                // The slot first: an agent ready now is offered the callback at once.
+                let customer = self.customer_of(&row.caller).await;
+                self.live.lock().callers.insert(
+                    row.call_id,
+                    CallerSlot {
+                        call: None,
+                        number: row.caller.clone(),
+                        started_at: row.entered_at,
+                        tx: mpsc::unbounded_channel().0,
+                        queue: row.queue.clone(),
+                        priority: row.priority,
+                        queue_call: Some(row.id),
+                        customer,
+                        ivr_path: row.ivr_path.clone(),
+                        entered_at: row.entered_at,
+                    },
+                );
+                let restored = self.acd.lock().restore_callback(
+                    row.call_id,
+                    &row.queue,
+                    row.priority,
+                    &row.caller,
+                    row.entered_at,
+                    now,
+                );
+                if let Ok(effects) = restored {
+                    tracing::info!(call = %row.call_id, queue = row.queue, "callback restored");
+                    self.apply(effects);
+                    continue;
+                }
+                // Its queue is gone.
+                self.live.lock().callers.remove(&row.call_id);
             }
-            let customer = self.customer_of(&row.caller).await;
-            self.live.lock().callers.insert(
-                row.call_id,
-                CallerSlot {
-                    call: None,
-                    number: row.caller.clone(),
-                    started_at: row.entered_at,
-                    tx: mpsc::unbounded_channel().0,
-                    queue: row.queue.clone(),
-                    priority: row.priority,
-                    queue_call: Some(row.id),
-                    customer,
-                    ivr_path: row.ivr_path.clone(),
-                    entered_at: row.entered_at,
-                },
-            );
-            tracing::info!(call = %row.call_id, queue = row.queue, "callback restored");
+            self.store
+                .queue_call_finished(row.id, "dropped", now, 0, None)
+                .await?;
         }
         Ok(())
     }

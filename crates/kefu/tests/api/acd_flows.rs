@@ -1315,23 +1315,21 @@ async fn start_doomed_acd(app: &TestApp) -> (tokio::runtime::Runtime, Acd) {
     (doomed, rx.await.unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_callback_waiting_when_kefu_stops_is_called_back_after_the_restart() {
-    let app = TestApp::spawn().await;
-    let admin = app.login("admin").await;
-    let agent = app.login("agent").await;
-    route_to_queue(&app, &admin, SERVICE, "general").await;
+/// A caller (8103) who chose a callback in queue `general`, then kefu killed (its ACD runtime shut
+/// down as a crash would): the callback's call id.
+async fn callback_left_by_a_crash(app: &TestApp, admin: &str, agent: &str) -> String {
+    route_to_queue(app, admin, SERVICE, "general").await;
     patch_queue(
-        &app,
-        &admin,
+        app,
+        admin,
         "general",
         json!({"max_wait_secs": 10, "overflow": {"action": "callback"}}),
     )
     .await;
-    let (doomed, acd) = start_doomed_acd(&app).await;
+    let (doomed, acd) = start_doomed_acd(app).await;
     post_ok(
-        &app,
-        &agent,
+        app,
+        agent,
         "/api/v1/agents/me/login",
         json!({"ready": false, "queues": ["general"]}),
     )
@@ -1368,6 +1366,55 @@ async fn a_callback_waiting_when_kefu_stops_is_called_back_after_the_restart() {
     };
     doomed.shutdown_background();
     drop(acd);
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_ready_when_kefu_restarts_is_offered_a_waiting_callback_at_once() {
+    // Regression: the offers made while callbacks were restored at start were dropped, so an agent
+    // ready at that moment was reserved for the callback with no ring, no state event and no row.
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let agent = app.login("agent").await;
+    let agent_id = my_agent_id(&app, &agent).await;
+    let id = callback_left_by_a_crash(&app, &admin, &agent).await;
+    // The agent was ready when kefu died.
+    let mut status = app
+        .store
+        .agent(agent_id.parse().unwrap())
+        .await
+        .unwrap()
+        .status;
+    status.state = "ready".into();
+    status.reason = None;
+    status.since = Utc::now();
+    app.store
+        .record_agent_state(agent_id.parse().unwrap(), &status, None)
+        .await
+        .unwrap();
+    let acd = start_acd(&app).await;
+    // At once, the callback is offered to it: its state log says reserved for that call.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let log = state_log(&app, &admin, &agent_id).await;
+        if log
+            .iter()
+            .any(|r| r["state"] == "reserved" && r["call_id"] == id.as_str())
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{log:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    acd.telephony.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_waiting_when_kefu_stops_is_called_back_after_the_restart() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let agent = app.login("agent").await;
+    let id = callback_left_by_a_crash(&app, &admin, &agent).await;
     // kefu again, on the same database: the callback waits at its place.
     let acd = start_acd(&app).await;
     let rows = queue_calls_of(&app, &id).await;
