@@ -458,7 +458,8 @@ impl AcdRuntime {
     /// The caller turned a queue overflow into a callback: it keeps its place (also across a
     /// restart: its queue-call row says so); an agent's phone ringing for it stops and the callback
     /// is offered afresh: the agent's phone rings first, then kefu dials `number`.
-    pub fn to_callback(self: &Arc<Self>, call: Uuid, number: &str) -> bool {
+    /// The callback is on record before this returns (the caller is told it is confirmed only then).
+    pub async fn to_callback(self: &Arc<Self>, call: Uuid, number: &str) -> bool {
         let Some(effects) = self.acd.lock().to_callback(call, number, Utc::now()) else {
             return false;
         };
@@ -472,13 +473,10 @@ impl AcdRuntime {
                 slot.queue_call
             })
         };
-        if let Some(id) = queue_call {
-            let store = self.store.clone();
-            tokio::spawn(async move {
-                if let Err(e) = store.queue_call_to_callback(id).await {
-                    tracing::warn!(error = %e, "recording a callback failed");
-                }
-            });
+        if let Some(id) = queue_call
+            && let Err(e) = self.store.queue_call_to_callback(id).await
+        {
+            tracing::warn!(error = %e, "recording a callback failed");
         }
         self.apply(effects);
         true

@@ -1093,7 +1093,7 @@ impl IvrRuntime {
                         ..CollectSpec::default()
                     })
                     .await?;
-                if got.digits == "1" && acd.to_callback(id, &call.info().caller) {
+                if got.digits == "1" && acd.to_callback(id, &call.info().caller).await {
                     let files = self
                         .files_for(
                             &[Utterance::Prompt("queue_callback_confirmed".into())],
